@@ -1,0 +1,6 @@
+package dev.dbsnap.format;
+
+/** Placeholder. */
+abstract class PostgresLiterals implements SqlLiterals {
+  static final SqlLiterals INSTANCE = null;
+}

@@ -1,0 +1,7 @@
+package dev.dbsnap.source;
+
+/** The database kinds dbsnap reads and restores. */
+public enum DialectKind {
+  SQLITE,
+  POSTGRESQL
+}
