@@ -43,6 +43,16 @@ public enum Format {
     };
   }
 
+  /** Statements that recreate the schema before any data: types, sequences, tables. */
+  public static java.util.List<String> schemaHead(DatabaseSchema schema) {
+    return SqlEncoder.head(schema);
+  }
+
+  /** Statements that finish the schema after all data: constraints, indexes, sequence values, views. */
+  public static java.util.List<String> schemaTail(DatabaseSchema schema) {
+    return SqlEncoder.tail(schema);
+  }
+
   /** Parses a format name; an unknown one is an INVALID_ARGUMENT error listing the valid names. */
   public static Format parse(String name) {
     for (Format f : values()) {

@@ -65,6 +65,19 @@ public record Source(String url, String user, String password) {
    * @throws DbsnapException SOURCE_UNAVAILABLE when the database cannot be reached or refuses the login
    */
   public Connection connect() {
+    return connect(true);
+  }
+
+  /**
+   * Opens a connection that may write: an SQLite file is created when missing. For restores.
+   *
+   * @throws DbsnapException SOURCE_UNAVAILABLE when the database cannot be reached or refuses the login
+   */
+  public Connection connectForWriting() {
+    return connect(false);
+  }
+
+  private Connection connect(boolean readOnly) {
     Properties props = new Properties();
     if (user != null) {
       props.setProperty("user", user);
@@ -72,7 +85,7 @@ public record Source(String url, String user, String password) {
     if (password != null) {
       props.setProperty("password", password);
     }
-    if (kind() == DialectKind.SQLITE) {
+    if (readOnly && kind() == DialectKind.SQLITE) {
       props.setProperty("open_mode", "1"); // SQLITE_OPEN_READONLY: never create or change the source
     }
     try {
