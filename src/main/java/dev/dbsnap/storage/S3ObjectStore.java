@@ -259,17 +259,50 @@ final class S3ObjectStore implements ObjectStore {
   public dev.dbsnap.storage.MultipartUpload resumeMultipart(String key, String uploadId) {
     String full = fullKey(key);
     try {
+      // AWS, MinIO and R2 answer NoSuchUpload here for an upload that is gone.
       client.listParts(b -> b.bucket(bucket).key(full).uploadId(uploadId).maxParts(1));
-      return new Upload(key, full, uploadId);
+      // Some servers (s3proxy among them) list parts of any upload ID; the listing of unfinished
+      // uploads is authoritative everywhere that offers it.
+      if (!isListedAsPending(full, uploadId)) {
+        throw uploadGone(key, uploadId, null);
+      }
+      return attachMultipart(key, uploadId);
     } catch (SdkException e) {
       if (e instanceof NoSuchUploadException || statusCode(e) == 404 && !isNoSuchBucket(e)) {
-        throw new DbsnapException(ErrorCode.RESUME_FAILED,
-            "the multipart upload of '" + key + "' in " + describe() + " (upload ID " + uploadId
-                + ") no longer exists" + errorSuffix(e) + "; it was completed, aborted or expired",
-            e);
+        throw uploadGone(key, uploadId, e);
       }
       throw failure(e, ErrorCode.RESUME_FAILED, "resuming the multipart upload of '" + key + "'");
     }
+  }
+
+  /** A handle on an upload that is taken to exist, as resumeMultipart returns after its checks. */
+  dev.dbsnap.storage.MultipartUpload attachMultipart(String key, String uploadId) {
+    return new Upload(key, fullKey(key), uploadId);
+  }
+
+  private boolean isListedAsPending(String fullKey, String uploadId) {
+    try {
+      for (MultipartUpload upload
+          : client.listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(fullKey)).uploads()) {
+        if (upload.key().equals(fullKey) && upload.uploadId().equals(uploadId)) {
+          return true;
+        }
+      }
+      return false;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 501) {
+        return true; // The server cannot list uploads; ListParts has vouched for it.
+      }
+      throw e;
+    }
+  }
+
+  private DbsnapException uploadGone(String key, String uploadId, SdkException e) {
+    return new DbsnapException(ErrorCode.RESUME_FAILED,
+        "the multipart upload of '" + key + "' in " + describe() + " (upload ID " + uploadId
+            + ") no longer exists" + (e == null ? "" : errorSuffix(e))
+            + "; it was completed, aborted or expired",
+        e);
   }
 
   @Override
