@@ -86,6 +86,9 @@ final class S3ObjectStore implements ObjectStore {
             AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(MAX_ATTEMPTS).build()));
     if (endpointUri != null) {
       builder.endpointOverride(endpointUri);
+    } else {
+      // As the AWS CLI does, follow a bucket to its region instead of failing with a redirect.
+      builder.crossRegionAccessEnabled(true);
     }
     // Servers other than AWS rarely have wildcard DNS for virtual-hosted buckets.
     Boolean pathStyle = s.pathStyle() != null ? s.pathStyle() : (endpointUri != null ? Boolean.TRUE : null);
@@ -228,7 +231,7 @@ final class S3ObjectStore implements ObjectStore {
     try {
       client.headBucket(b -> b.bucket(bucket));
     } catch (SdkException e) {
-      throw unavailable(e, "checking access to it");
+      throw unavailable(e, "checking access");
     }
   }
 
@@ -445,7 +448,7 @@ final class S3ObjectStore implements ObjectStore {
       if (io != null) {
         return new DbsnapException(ErrorCode.STORE_UNAVAILABLE,
             "cannot reach " + endpoint + " for bucket '" + bucket + "' while " + action
-                + " after " + MAX_ATTEMPTS + " attempts (" + io.getClass().getSimpleName()
+                + ", retries included (" + io.getClass().getSimpleName()
                 + (io.getMessage() == null ? "" : ": " + io.getMessage()) + ")",
             e);
       }
@@ -540,7 +543,7 @@ final class S3ObjectStore implements ObjectStore {
                 .contentLength((long) length),
             body).eTag());
       } catch (SdkException e) {
-        DbsnapException cause = failure(e, ErrorCode.UPLOAD_FAILED, "uploading part " + partNumber);
+        DbsnapException cause = failure(e, ErrorCode.UPLOAD_FAILED, "uploading it");
         throw new DbsnapException(ErrorCode.UPLOAD_FAILED,
             "part " + partNumber + " of '" + key + "' could not be uploaded to " + describe()
                 + ": " + cause.getMessage(),
@@ -562,7 +565,8 @@ final class S3ObjectStore implements ObjectStore {
             .multipartUpload(CompletedMultipartUpload.builder().parts(sorted).build()));
       } catch (SdkException e) {
         throw failure(e, ErrorCode.UPLOAD_FAILED,
-            "completing the multipart upload of '" + key + "' (" + parts.size() + " parts)");
+            "completing the multipart upload of '" + key + "' from " + parts.size()
+                + (parts.size() == 1 ? " part" : " parts"));
       }
     }
 
