@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -198,7 +199,7 @@ public abstract class ObjectStoreContractTest {
     byte[] buffer = bytes(4096, 5);
     String etag = upload.uploadPart(1, buffer, 100);
     upload.complete(List.of(new CompletedPart(1, etag, 100)));
-    assertThat(read(store, "short.bin")).isEqualTo(java.util.Arrays.copyOf(buffer, 100));
+    assertThat(read(store, "short.bin")).isEqualTo(Arrays.copyOf(buffer, 100));
   }
 
   @Test

@@ -6,13 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,20 +28,21 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   // A nested prefix of its own per test, so that keys are exercised relative to a prefix.
   private final String location = "s3://" + server.bucket() + "/run-" + RUNS.incrementAndGet() + "/exports";
 
+  private final List<ObjectStore> closeAfterwards = new ArrayList<>();
+
   @Override
   protected ObjectStore newStore() {
     return S3ObjectStore.open(location, server.settings(), Map.of());
   }
 
+  /** Opens a store that is closed after the test, on any location and settings. */
   private ObjectStore open(String location, S3Settings settings, Map<String, String> env) {
     ObjectStore store = S3ObjectStore.open(location, settings, env);
     closeAfterwards.add(store);
     return store;
   }
 
-  private final List<ObjectStore> closeAfterwards = new java.util.ArrayList<>();
-
-  @org.junit.jupiter.api.AfterEach
+  @AfterEach
   void closeOthers() {
     closeAfterwards.forEach(ObjectStore::close);
   }
@@ -210,6 +216,77 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
     try (ObjectStore store = ObjectStore.open(location, server.settings())) {
       assertThat(store).isInstanceOf(S3ObjectStore.class);
       store.checkAccess();
+    }
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  void serverErrorsAreRetriedBeforeTheStoreGivesUp() throws Exception {
+    try (CannedServer canned = new CannedServer("503 Service Unavailable")) {
+      ObjectStore store = open(location, canned.settings(), Map.of());
+
+      assertThatThrownBy(store::checkAccess)
+          .isInstanceOfSatisfying(DbsnapException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.STORE_UNAVAILABLE))
+          .hasMessageContaining("HTTP 503");
+      assertThat(canned.requests()).isEqualTo(S3ObjectStore.MAX_ATTEMPTS);
+    }
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  void clientErrorsFailWithoutRetrying() throws Exception {
+    try (CannedServer canned = new CannedServer("400 Bad Request")) {
+      ObjectStore store = open(location, canned.settings(), Map.of());
+
+      assertThatThrownBy(store::checkAccess)
+          .isInstanceOfSatisfying(DbsnapException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.STORE_UNAVAILABLE))
+          .hasMessageContaining("HTTP 400");
+      assertThat(canned.requests()).isEqualTo(1);
+    }
+  }
+
+  /** Answers every request with one fixed bodiless status and counts the requests. */
+  private static final class CannedServer implements AutoCloseable {
+    private final ServerSocket socket;
+    private final AtomicInteger requests = new AtomicInteger();
+    private final Thread thread;
+
+    CannedServer(String status) throws IOException {
+      socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      thread = new Thread(() -> serve(status), "canned-s3");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void serve(String status) {
+      while (!socket.isClosed()) {
+        try (Socket connection = socket.accept()) {
+          var in = new BufferedReader(new InputStreamReader(connection.getInputStream(), UTF_8));
+          for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+            // Reads the request head; HeadBucket has no body.
+          }
+          requests.incrementAndGet();
+          connection.getOutputStream().write(("HTTP/1.1 " + status
+              + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").getBytes(UTF_8));
+        } catch (IOException e) {
+          // Closed by close(), or a client that went away: either way nothing to answer.
+        }
+      }
+    }
+
+    S3Settings settings() {
+      return new S3Settings("http://127.0.0.1:" + socket.getLocalPort(), "us-east-1", true, "access", "secret");
+    }
+
+    int requests() {
+      return requests.get();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
     }
   }
 
