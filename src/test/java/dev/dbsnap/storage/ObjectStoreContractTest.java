@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * What every {@link ObjectStore} must do. A subclass gives {@link #newStore()}; JUnit makes a new
  * test instance per test, and the subclass gives each instance an empty location of its own.
  */
-public abstract class ObjectStoreContractTest {
+abstract class ObjectStoreContractTest {
   static final int MIB = 1024 * 1024;
   static final int MIN_PART = 5 * MIB;
 
@@ -35,10 +35,10 @@ public abstract class ObjectStoreContractTest {
    * Opens a new store instance on this test's location. Every call in one test returns another
    * instance on the same location, which starts empty.
    */
-  protected abstract ObjectStore newStore();
+  abstract ObjectStore newStore();
 
   /** A store that is closed after the test. */
-  protected final ObjectStore store() {
+  final ObjectStore store() {
     ObjectStore store = newStore();
     opened.add(store);
     return store;

@@ -31,7 +31,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   private final List<ObjectStore> closeAfterwards = new ArrayList<>();
 
   @Override
-  protected ObjectStore newStore() {
+  ObjectStore newStore() {
     return S3ObjectStore.open(location, server.settings(), Map.of());
   }
 
