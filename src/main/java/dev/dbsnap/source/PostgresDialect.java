@@ -771,7 +771,8 @@ final class PostgresDialect implements Dialect {
             if (name.startsWith("dbsnap_") || !excluded.selects(schema, name)) {
               continue;
             }
-            views.put(rs.getLong(1), new ViewRow(schema, name, rs.getString(4), rs.getString(5), new LinkedHashSet<>()));
+            views.put(rs.getLong(1), new ViewRow(schema, name, rs.getString(4), rs.getString(5), new LinkedHashSet<>(),
+                new LinkedHashSet<>()));
           }
         }
       }
@@ -801,7 +802,11 @@ final class PostgresDialect implements Dialect {
             } else if (rs.getBoolean(4)) {
               continue; // built in
             } else if (rs.getBoolean(5)) {
-              requireTypeForView(view, ref);
+              if (typeAvailable(ref, tables)) {
+                view.types.add(ref);
+              } else {
+                view.relations.add(-1L);
+              }
             } else {
               view.relations.add(-1L); // a user function or operator dbsnap does not export
             }
@@ -823,6 +828,9 @@ final class PostgresDialect implements Dialect {
               def = def.substring(0, def.length() - 1);
             }
             neededSchemas.add(v.schema);
+            for (long type : v.types) {
+              requireType(type);
+            }
             out.add("CREATE VIEW " + quoteIdent(v.schema) + '.' + quoteIdent(v.name)
                 + (v.options == null || v.options.isEmpty() ? "" : " WITH (" + v.options + ")") + " AS\n" + def);
           }
@@ -831,14 +839,28 @@ final class PostgresDialect implements Dialect {
       return out;
     }
 
-    private void requireTypeForView(ViewRow view, long typeOid) throws SQLException {
-      requireType(typeOid);
+    /** Whether a restore can have a type a view uses: built in, or one dbsnap creates, or a table's. */
+    private boolean typeAvailable(long typeOid, Set<Long> tables) throws SQLException {
       TypeInfo t = type(typeOid);
-      long base = t.category == 'A' && t.elem != 0 ? t.elem : typeOid;
-      TypeInfo b = type(base);
-      boolean builtIn = b.schema.equals("pg_catalog") || b.schema.equals("information_schema");
-      if (!builtIn && b.extension == null && !typeStatements.containsKey(base) && b.relid == 0) {
-        view.relations.add(-1L);
+      if (t.category == 'A' && t.elem != 0) {
+        t = type(t.elem);
+      }
+      if (t.schema.equals("pg_catalog") || t.schema.equals("information_schema") || t.extension != null) {
+        return true;
+      }
+      return switch (t.kind) {
+        case 'e', 'd' -> true;
+        case 'c' -> tables.contains(t.relid) || isStandaloneComposite(t.relid);
+        default -> false;
+      };
+    }
+
+    private boolean isStandaloneComposite(long relid) throws SQLException {
+      try (PreparedStatement st = connection.prepareStatement("SELECT relkind FROM pg_catalog.pg_class WHERE oid = ?")) {
+        st.setLong(1, relid);
+        try (ResultSet rs = st.executeQuery()) {
+          return rs.next() && rs.getString(1).equals("c");
+        }
       }
     }
   }
@@ -853,7 +875,8 @@ final class PostgresDialect implements Dialect {
   private record TypeInfo(long oid, String name, String schema, char kind, long baseType, long elem,
       char category, String formatted, long relid, String extension) {}
 
-  private record ViewRow(String schema, String name, String definition, String options, Set<Long> relations) {}
+  private record ViewRow(String schema, String name, String definition, String options, Set<Long> relations,
+      Set<Long> types) {}
 
   private static final class SequenceRow {
     final String schema;
