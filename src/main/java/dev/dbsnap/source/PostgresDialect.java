@@ -78,6 +78,9 @@ final class PostgresDialect implements Dialect {
       // An empty search_path makes every generated name (format_type, pg_get_expr, ...) qualified.
       st.execute("SELECT pg_catalog.set_config('search_path', '', false)");
     }
+    // Also as the connection's defaults, so a transaction begun after a commit keeps the mode.
+    connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+    connection.setReadOnly(true);
     connection.setAutoCommit(false);
     try (Statement st = connection.createStatement()) {
       // First statement of the transaction: fixes its mode before the snapshot is taken.
