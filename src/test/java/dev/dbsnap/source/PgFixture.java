@@ -1,0 +1,47 @@
+package dev.dbsnap.source;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** The edge-value database the PostgreSQL tests share: created once per JVM from pg-edge.sql. */
+final class PgFixture {
+  private static String database;
+
+  private PgFixture() {}
+
+  static synchronized String database() throws SQLException {
+    if (database == null) {
+      String db = PgTestServer.createDatabase();
+      try (Connection c = PgTestServer.connect(db); Statement st = c.createStatement()) {
+        st.setEscapeProcessing(false);
+        st.execute(resource("pg-edge.sql"));
+      }
+      database = db;
+    }
+    return database;
+  }
+
+  static String resource(String name) {
+    try (InputStream in = PgFixture.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A connection to the fixture with dbsnap's read snapshot begun. */
+  static Connection snapshot() throws SQLException {
+    return snapshot(database());
+  }
+
+  static Connection snapshot(String db) throws SQLException {
+    Connection c = PgTestServer.connect(db);
+    PostgresDialect.INSTANCE.beginSnapshot(c);
+    return c;
+  }
+}
