@@ -47,22 +47,33 @@ final class SqliteLiterals implements SqlLiterals {
   }
 
   static void text(ByteBuf out, String s) {
-    int nul = s.indexOf('\0');
-    if (nul >= 0) {
-      // A quoted literal cannot hold NUL; join the pieces with char(0), as the sqlite3 shell does.
-      out.write('(');
-      int from = 0;
-      while (nul >= 0) {
-        quoted(out, s, from, nul);
-        out.ascii("||char(0)||");
-        from = nul + 1;
-        nul = s.indexOf('\0', from);
-      }
-      quoted(out, s, from, s.length());
-      out.write(')');
+    int special = nextSpecial(s, 0);
+    if (special < 0) {
+      quoted(out, s, 0, s.length());
       return;
     }
-    quoted(out, s, 0, s.length());
+    // A quoted literal cannot hold NUL, and the sqlite3 shell drops a CR before a line end:
+    // write those characters as char(n) joined to the quoted pieces, as the shell's .dump does.
+    out.write('(');
+    int from = 0;
+    while (special >= 0) {
+      quoted(out, s, from, special);
+      out.ascii("||char(").decimal(s.charAt(special)).ascii(")||");
+      from = special + 1;
+      special = nextSpecial(s, from);
+    }
+    quoted(out, s, from, s.length());
+    out.write(')');
+  }
+
+  private static int nextSpecial(String s, int from) {
+    for (int i = from; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\0' || c == '\r') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static void quoted(ByteBuf out, String s, int from, int to) {

@@ -285,7 +285,14 @@ public final class Restorer {
     }
     if (col.kind() == ValueKind.BYTES && (value instanceof String || value instanceof JsonNode n && n.isTextual())) {
       String text = value instanceof JsonNode n ? n.textValue() : (String) value;
-      ps.setBytes(index, Base64.getDecoder().decode(text));
+      try {
+        ps.setBytes(index, Base64.getDecoder().decode(text));
+      } catch (IllegalArgumentException notBase64) {
+        if (kind != DialectKind.SQLITE) {
+          throw notBase64;
+        }
+        ps.setString(index, text); // SQLite text stored in a BLOB column is exported as text
+      }
       return;
     }
     if (value instanceof JsonNode n) {
@@ -304,8 +311,26 @@ public final class Restorer {
       }
       return;
     }
-    bindText(ps, index, (String) value, col, kind);
+    String text = (String) value;
+    if (kind == DialectKind.SQLITE && col.kind() == ValueKind.OTHER && NUMBER.matcher(text).matches()) {
+      // CSV cannot say whether a value in a column without a declared type was a number; one
+      // that reads as a number is taken as one, which is how such columns nearly always hold them.
+      if (text.indexOf('.') < 0 && text.indexOf('E') < 0) {
+        try {
+          ps.setLong(index, Long.parseLong(text));
+          return;
+        } catch (NumberFormatException tooLarge) {
+          // falls through to a real
+        }
+      }
+      ps.setDouble(index, Double.parseDouble(text));
+      return;
+    }
+    bindText(ps, index, text, col, kind);
   }
+
+  private static final java.util.regex.Pattern NUMBER =
+      java.util.regex.Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?(E-?[0-9]+)?");
 
   private static void bindText(PreparedStatement ps, int index, String text, Column col, DialectKind kind)
       throws SQLException {
