@@ -312,9 +312,10 @@ public final class Restorer {
       return;
     }
     String text = (String) value;
-    if (kind == DialectKind.SQLITE && col.kind() == ValueKind.OTHER && NUMBER.matcher(text).matches()) {
-      // CSV cannot say whether a value in a column without a declared type was a number; one
-      // that reads as a number is taken as one, which is how such columns nearly always hold them.
+    if (kind == DialectKind.SQLITE && col.kind() != ValueKind.TEXT && NUMBER.matcher(text).matches()) {
+      // Bind numbers as numbers: SQLite's own text-to-double conversion misrounds a few 17-digit
+      // values, and CSV cannot say whether a value in a column without a declared type was a
+      // number; one that reads as a number is taken as one, as such columns nearly always hold.
       if (text.indexOf('.') < 0 && text.indexOf('E') < 0) {
         try {
           ps.setLong(index, Long.parseLong(text));
