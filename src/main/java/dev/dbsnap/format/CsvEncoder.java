@@ -46,7 +46,11 @@ final class CsvEncoder implements RowEncoder {
       } else if (v instanceof Boolean b) {
         out.ascii(b ? "true" : "false");
       } else if (v instanceof byte[] b) {
-        out.base64(b);
+        if (b.length == 0) {
+          out.write('"').write('"'); // empty, not NULL
+        } else {
+          out.base64(b);
+        }
       } else {
         text(out, v.toString());
       }
