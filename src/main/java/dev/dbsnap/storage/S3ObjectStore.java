@@ -453,6 +453,10 @@ final class S3ObjectStore implements ObjectStore {
             e);
       }
       // Missing credentials or a broken client setup: nothing a retry of the write would fix.
+      if (String.valueOf(e.getMessage()).startsWith("Unable to load credentials")) {
+        return new DbsnapException(ErrorCode.STORE_UNAVAILABLE, "no S3 credentials were found for the " + where
+            + ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the AWS CLI", e);
+      }
       return new DbsnapException(ErrorCode.STORE_UNAVAILABLE,
           "cannot use the " + where + " while " + action + ": " + e.getMessage(), e);
     }
