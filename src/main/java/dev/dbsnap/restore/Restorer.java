@@ -32,7 +32,6 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.LongConsumer;
 import java.util.zip.GZIPInputStream;
 
@@ -397,9 +396,5 @@ public final class Restorer {
   private static String abbreviate(String s) {
     String one = s.replace('\n', ' ');
     return one.length() > 120 ? one.substring(0, 117) + "..." : one;
-  }
-
-  static String lower(String s) {
-    return s.toLowerCase(Locale.ROOT);
   }
 }

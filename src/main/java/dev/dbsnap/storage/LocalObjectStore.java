@@ -4,11 +4,9 @@ import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -277,7 +275,7 @@ final class LocalObjectStore implements ObjectStore {
       try {
         deleteDir(dir);
       } catch (IOException e) {
-        throw new UncheckedIOException(e);
+        throw new DbsnapException(ErrorCode.STORE_UNAVAILABLE, "cannot abort upload " + id + " of " + key + ": " + e.getMessage(), e);
       }
     }
   }
