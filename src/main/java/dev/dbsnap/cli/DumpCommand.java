@@ -166,11 +166,11 @@ final class DumpCommand implements Callable<Integer> {
       } finally {
         progress.finish();
         finished.countDown();
-      }
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // already exiting
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // already exiting: the hook runs and returns at once
+        }
       }
       printSummary(err, manifest, store.describe(), progress.elapsedSeconds());
       return 0;
