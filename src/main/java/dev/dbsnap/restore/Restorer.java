@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
@@ -43,7 +44,8 @@ import java.util.zip.GZIPInputStream;
 public final class Restorer {
   private static final int BATCH = 1000;
   private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false); // 123.400 stays 123.400
   private final ObjectStore store;
   private final String exportDir;
   private final Source target;
@@ -278,6 +280,13 @@ public final class Restorer {
   /** Binds one value read from CSV (a string) or JSON (a node) for the target's dialect. */
   private static void bind(PreparedStatement ps, int index, Object value, Column col, DialectKind kind)
       throws SQLException {
+    if (value instanceof NumberText number) {
+      if (kind == DialectKind.POSTGRESQL) {
+        ps.setString(index, number.text());
+        return;
+      }
+      value = number.node();
+    }
     if (value == null || value instanceof JsonNode n && n.isNull()) {
       ps.setNull(index, col.kind() == ValueKind.BYTES ? Types.BINARY : Types.VARCHAR);
       return;
@@ -299,6 +308,8 @@ public final class Restorer {
         ps.setLong(index, n.longValue());
       } else if (kind == DialectKind.SQLITE && n.isNumber()) {
         ps.setDouble(index, n.doubleValue());
+      } else if (n.isTextual() && col.kind() == ValueKind.JSON && col.type().equals("jsonb")) {
+        ps.setString(index, n.toString()); // a jsonb string is embedded as JSON: keep its quotes
       } else if (n.isTextual()) {
         bindText(ps, index, n.textValue(), col, kind);
       } else if (n.isNumber()) {
@@ -364,11 +375,20 @@ public final class Restorer {
     };
   }
 
+  /**
+   * A number as the JSON text wrote it, with its parsed node: a BigDecimal has no negative zero,
+   * so PostgreSQL gets the text ("-0.0", "123.400") and SQLite the node.
+   */
+  private record NumberText(String text, JsonNode node) {}
+
   private static RowSource jsonRows(InputStream in, TableSchema table) throws IOException {
     JsonParser parser = JSON.getFactory().createParser(in);
     JsonToken firstToken = parser.nextToken();
     boolean array = firstToken == JsonToken.START_ARRAY;
-    String[] names = table.columns().stream().map(Column::name).toArray(String[]::new);
+    java.util.Map<String, Integer> index = new java.util.HashMap<>();
+    for (int i = 0; i < table.columns().size(); i++) {
+      index.put(table.columns().get(i).name(), i);
+    }
     boolean[] pending = {!array && firstToken != null};
     return () -> {
       JsonToken t = pending[0] ? parser.currentToken() : parser.nextToken();
@@ -376,10 +396,21 @@ public final class Restorer {
       if (t == null || t == JsonToken.END_ARRAY) {
         return null;
       }
-      JsonNode node = JSON.readTree(parser);
-      Object[] values = new Object[names.length];
-      for (int i = 0; i < names.length; i++) {
-        values[i] = node.get(names[i]);
+      if (t != JsonToken.START_OBJECT) {
+        throw new IOException("a row is not a JSON object");
+      }
+      Object[] values = new Object[index.size()];
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        Integer i = index.get(parser.currentName());
+        JsonToken v = parser.nextToken();
+        if (i == null) {
+          parser.skipChildren();
+        } else if (v.isNumeric()) {
+          String text = parser.getText();
+          values[i] = new NumberText(text, JSON.readTree(parser));
+        } else {
+          values[i] = JSON.readTree(parser);
+        }
       }
       return values;
     };

@@ -9,12 +9,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /** The edge-value database the PostgreSQL tests share: created once per JVM from pg-edge.sql. */
-final class PgFixture {
+public final class PgFixture {
   private static String database;
 
   private PgFixture() {}
 
-  static synchronized String database() throws SQLException {
+  public static synchronized String database() throws SQLException {
     if (database == null) {
       String db = PgTestServer.createDatabase();
       try (Connection c = PgTestServer.connect(db); Statement st = c.createStatement()) {
@@ -26,7 +26,7 @@ final class PgFixture {
     return database;
   }
 
-  static String resource(String name) {
+  public static String resource(String name) {
     try (InputStream in = PgFixture.class.getResourceAsStream(name)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
