@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  *
  * <p>Options: {@code --rows N} (default 1,000,000), {@code --runs N} (default 3), {@code --fresh}
  * (rebuild the databases), {@code --big} (also the 10M-row memory and linearity runs),
- * {@code --big-rows N} (default 10,000,000), {@code --only pg|sqlite}, {@code --work DIR}
+ * {@code --big-rows N} (default 10,000,000), {@code --only pg|sqlite}, {@code --cases pg-csv,pg-sql,sqlite-csv,sqlite-sql}, {@code --work DIR}
  * (default target/bench).
  */
 public final class Bench {
@@ -47,6 +47,7 @@ public final class Bench {
   private final boolean fresh;
   private final boolean big;
   private final String only;
+  private final List<String> cases;
   private EmbeddedPostgres pg;
   private final List<Result> results = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
@@ -60,6 +61,7 @@ public final class Bench {
     this.fresh = opts.containsKey("fresh");
     this.big = opts.containsKey("big");
     this.only = opts.getOrDefault("only", "");
+    this.cases = opts.containsKey("cases") ? List.of(opts.get("cases").split(",")) : null;
   }
 
   public static void main(String[] args) throws Exception {
@@ -72,7 +74,7 @@ public final class Bench {
       String name = a.substring(2);
       switch (name) {
         case "fresh", "big" -> opts.put(name, "true");
-        case "rows", "runs", "big-rows", "only", "work" -> {
+        case "rows", "runs", "big-rows", "only", "cases", "work" -> {
           if (i + 1 >= args.length) {
             usage(a + " needs a value");
           }
@@ -86,7 +88,7 @@ public final class Bench {
 
   private static void usage(String problem) {
     System.err.println(problem);
-    System.err.println("usage: bench/run [--rows N] [--runs N] [--fresh] [--big] [--big-rows N] [--only pg|sqlite] [--work DIR]");
+    System.err.println("usage: bench/run [--rows N] [--runs N] [--fresh] [--big] [--big-rows N] [--only pg|sqlite] [--cases pg-csv,...] [--work DIR]");
     System.exit(2);
   }
 
@@ -203,6 +205,9 @@ public final class Bench {
   }
 
   private void compare(String name, double target, Step dbsnap, Step tool) throws Exception {
+    if (cases != null && !cases.contains(name.toLowerCase(Locale.ROOT).replace(' ', '-'))) {
+      return;
+    }
     log(name + ": warm-up");
     dbsnap.run();
     tool.run();
@@ -342,7 +347,7 @@ public final class Bench {
           + " jsonb_build_object('id', g, 'tags', jsonb_build_array('t' || (g % 10), 'x'), 'ok', g % 2 = 0,"
           + "   'ratio', (g % 1000) / 1000.0, 'name', 'user \"' || (g % 100) || '\"'),"
           + " decode(md5(g::text), 'hex')"
-          + " FROM generate_series(1, " + n + ") g");
+          + " FROM generate_series(1::bigint, " + n + ") g");
       st.execute("ALTER TABLE " + TABLE + " ADD PRIMARY KEY (id)");
       c.commit();
       c.setAutoCommit(true);
