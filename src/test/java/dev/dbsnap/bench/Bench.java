@@ -99,6 +99,7 @@ public final class Bench {
       deleteTree(work);
     }
     Files.createDirectories(out);
+    log("load average " + loadAverage());
     log("work dir " + work + ", " + rows + " rows, " + runs + " timed runs per case"
         + (big ? ", big run with " + bigRows + " rows" : ""));
     startPostgres();
@@ -124,6 +125,7 @@ public final class Bench {
             tool("sqlite3.sql", Map.of(), "sqlite3", sqlite.toString(), ".dump"));
       }
       printTable();
+      System.out.println("load average at the end (other processes skew the figures): " + loadAverage());
       if (big) {
         bigRun();
       }
@@ -442,6 +444,14 @@ public final class Bench {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim() + " on " + Runtime.getRuntime().availableProcessors() + " cores";
+    } catch (IOException e) {
+      return "unknown";
     }
   }
 
