@@ -308,7 +308,7 @@ public final class Exporter {
           rows.putAll(resume.restart().rows());
         }
         encode(object, writer, compressor, firstSegment, afterKey, rows, consistent);
-        PartWriter.Result result = writer.finish();
+        PartWriter.Result result = writer.finish(cancelled);
         ok = true;
         return new Checkpoint.FinishedObject(object.key(), result.bytes(), result.sha256(), Map.copyOf(rows));
       } catch (IOException e) {

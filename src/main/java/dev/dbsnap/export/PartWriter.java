@@ -55,6 +55,11 @@ final class PartWriter extends OutputStream {
   private final BlockingQueue<byte[]> freeBuffers;
   private final Semaphore inFlight;
   private final SHA256Digest digest;
+  private final ExecutorService hasher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "dbsnap-sha256");
+    t.setDaemon(true);
+    return t;
+  });
   private final CRC32C markCrc = new CRC32C();
   private final List<Checkpoint.Part> done = new ArrayList<>();
   private final Map<Integer, PendingPart> finished = new TreeMap<>();
@@ -184,27 +189,39 @@ final class PartWriter extends OutputStream {
       throw new DbsnapException(ErrorCode.INVALID_ARGUMENT, "object " + key
           + " needs more than 10,000 parts of " + partSize + " bytes: raise --part-size");
     }
-    digest.update(buffer, 0, count);
-    byte[] state = digest.getEncodedState();
+    byte[] full = buffer;
+    int length = count;
+    // SHA-256 in pure Java is the slowest step per byte: it runs on its own thread, in part order,
+    // beside the encoding; the part's checkpoint waits for it.
+    java.util.concurrent.Future<String> digestState = hasher.submit(() -> {
+      digest.update(full, 0, length);
+      return java.util.Base64.getEncoder().encodeToString(digest.getEncodedState());
+    });
     CRC32C partCrc = new CRC32C();
     partCrc.update(buffer, 0, count);
     Checkpoint.RestartPoint restart = mark.withOverlap(position - markPosition, markCrc.getValue());
-    PartState draft = new PartState(upload.uploadId(), null, position,
-        java.util.Base64.getEncoder().encodeToString(state), restart);
-    byte[] full = buffer;
-    int length = count;
+    long end = position;
+    String uploadId = upload.uploadId();
     long crc = partCrc.getValue();
     acquire();
     MultipartUpload target = upload;
     tasks.add(executor.submit(() -> {
       try {
         String etag = target.uploadPart(number, full, length);
+        PartState draft = new PartState(uploadId, null, end, digestState.get(), restart);
         partDone(new Checkpoint.Part(number, etag, length, Long.toHexString(crc)), draft);
       } catch (Throwable t) {
         if (failure == null) {
           failure = t;
         }
       } finally {
+        try {
+          digestState.get(); // the hasher may still be reading the buffer
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+          // reported through the part's own failure, or the export is being aborted
+        }
         freeBuffers.offer(full);
         inFlight.release();
       }
@@ -259,16 +276,18 @@ final class PartWriter extends OutputStream {
   }
 
   /**
-   * Uploads what is left and completes the object.
+   * Uploads what is left and completes the object, unless {@code cancelled} says otherwise once
+   * the uploads are done.
    *
    * @return the object's size and SHA-256 (hex)
    */
-  Result finish() {
+  Result finish(java.util.function.BooleanSupplier cancelled) {
     checkFailure();
     if (skipRemaining > 0) {
       throw new OverlapMismatch(key);
     }
     if (upload == null) {
+      hasher.shutdown();
       digest.update(buffer, 0, count);
       store.put(key, Arrays.copyOf(buffer, count));
       return new Result(key, position, hex(digest));
@@ -277,7 +296,12 @@ final class PartWriter extends OutputStream {
       seal();
     }
     awaitUploads();
+    hasher.shutdown();
     checkFailure();
+    if (cancelled.getAsBoolean()) {
+      // the last chance to cancel before the object becomes visible
+      throw new DbsnapException(ErrorCode.CANCELLED, "export of " + key + " was cancelled");
+    }
     List<CompletedPart> parts = new ArrayList<>();
     for (Checkpoint.Part p : done) {
       parts.add(new CompletedPart(p.number(), p.etag(), p.size()));
@@ -289,6 +313,7 @@ final class PartWriter extends OutputStream {
   /** Stops uploading and aborts the multipart upload, leaving nothing behind. */
   void abort() {
     awaitUploads();
+    hasher.shutdownNow();
     if (upload != null) {
       upload.abort();
     }
