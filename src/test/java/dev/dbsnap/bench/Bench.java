@@ -231,13 +231,20 @@ public final class Bench {
       deleteTree(dir.resolve(exportId));
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.addAll(Arrays.asList(jvmOptions));
+      // As bin/dbsnap runs it: the packaged jar with the launcher's default heap bound.
+      cmd.addAll(jvmOptions.length > 0 ? Arrays.asList(jvmOptions) : List.of("-Xmx256m"));
       String extra = System.getenv("BENCH_JAVA_OPTS");
       if (extra != null && !extra.isBlank()) {
         cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
       }
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchDump.class.getName(),
-          source, dir.toString(), format, "none", exportId, TABLE));
+      Path jar = Path.of("target", "dbsnap.jar");
+      if (Files.isRegularFile(jar)) {
+        cmd.addAll(List.of("-jar", jar.toString(), "dump", "--source", source, "--to", dir.toString(),
+            "--format", format, "--export-id", exportId, "--tables", TABLE, "-q"));
+      } else {
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchDump.class.getName(),
+            source, dir.toString(), format, "none", exportId, TABLE));
+      }
       Run r = timed(cmd, Map.of(), out.resolve("dbsnap-" + exportId + ".log").toFile(),
           out.resolve("dbsnap-" + exportId + ".err").toFile());
       return new Run(r.seconds, r.rssKib, size(dir.resolve(exportId)), r.exit);
