@@ -232,7 +232,7 @@ public final class Bench {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       // As bin/dbsnap runs it: the packaged jar with the launcher's default heap bound.
-      cmd.addAll(jvmOptions.length > 0 ? Arrays.asList(jvmOptions) : List.of("-Xmx256m"));
+      cmd.addAll(jvmOptions.length > 0 ? Arrays.asList(jvmOptions) : List.of("-Xmx256m", "-XX:+UseSerialGC"));
       String extra = System.getenv("BENCH_JAVA_OPTS");
       if (extra != null && !extra.isBlank()) {
         cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
