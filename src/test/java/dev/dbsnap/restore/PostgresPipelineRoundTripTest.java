@@ -10,6 +10,7 @@ import dev.dbsnap.export.Exporter;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Dialect;
+import dev.dbsnap.source.PgClients;
 import dev.dbsnap.source.PgFixture;
 import dev.dbsnap.source.PgTestServer;
 import dev.dbsnap.source.Source;
@@ -17,8 +18,6 @@ import dev.dbsnap.source.TableSchema;
 import dev.dbsnap.source.TableSelection;
 import dev.dbsnap.storage.ObjectStore;
 import dev.dbsnap.storage.S3Settings;
-import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +29,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,13 +88,13 @@ class PostgresPipelineRoundTripTest {
 
   @Test
   void a_sql_dump_restores_with_psql(@TempDir Path out) throws Exception {
-    assumeTrue(onPath("psql"), "psql is not on PATH");
+    assumeTrue(PgClients.onPath("psql"), "psql is not on PATH");
     Path exportDir = export(source, Format.SQL, Compression.NONE, out);
     String db = PgTestServer.createDatabase();
-    psql(db, exportDir.resolve("dump.sql"));
+    PgClients.psql(db, exportDir.resolve("dump.sql"));
     assertSameDatabase(pg(db), source);
-    assumeTrue(onPath("pg_dump"), "pg_dump is not on PATH");
-    assertThat(dataDump(db)).isEqualTo(dataDump(PgFixture.database()));
+    assumeTrue(PgClients.onPath("pg_dump"), "pg_dump is not on PATH");
+    assertThat(PgClients.dataDump(db)).isEqualTo(PgClients.dataDump(PgFixture.database()));
   }
 
   @ParameterizedTest(name = "Chinook {0} {1}")
@@ -115,7 +113,7 @@ class PostgresPipelineRoundTripTest {
   /** Chinook loaded with psql into a database of its own, once; the script's database switching left out. */
   static synchronized String chinook() throws Exception {
     assumeTrue(Files.exists(CHINOOK), "shared/datasets is absent; CI has it");
-    assumeTrue(onPath("psql"), "psql is not on PATH; it loads the Chinook script");
+    assumeTrue(PgClients.onPath("psql"), "psql is not on PATH; it loads the Chinook script");
     if (chinookDb == null) {
       StringBuilder script = new StringBuilder();
       for (String line : Files.readAllLines(CHINOOK, StandardCharsets.UTF_8)) {
@@ -129,7 +127,7 @@ class PostgresPipelineRoundTripTest {
       try {
         Files.writeString(file, script, StandardCharsets.UTF_8);
         String db = PgTestServer.createDatabase();
-        psql(db, file);
+        PgClients.psql(db, file);
         chinookDb = db;
       } finally {
         Files.deleteIfExists(file);
@@ -210,65 +208,5 @@ class PostgresPipelineRoundTripTest {
       }
     }
     return out;
-  }
-
-  /**
-   * pg_dump's data of a database, as PostgresRoundTripTest compares it: comments left out and rows
-   * sorted within each table, since heap order may differ.
-   */
-  static String dataDump(String db) throws Exception {
-    // The partitioned table becomes an ordinary one; its rows are compared through the reader.
-    String dump = run(List.of("pg_dump", "--data-only", "--no-owner", "-h", "localhost", "-p",
-        String.valueOf(PgTestServer.port()), "-U", PgTestServer.USER, "-T", "public.measure*", "-T", "public.dbsnap_*", db));
-    StringBuilder out = new StringBuilder();
-    List<String> block = null;
-    for (String line : dump.split("\n", -1)) {
-      if (line.startsWith("--") || line.startsWith("\\restrict") || line.startsWith("\\unrestrict")) {
-        continue;
-      }
-      if (block != null) {
-        if (line.equals("\\.")) {
-          block.sort(null);
-          block.forEach(l -> out.append(l).append('\n'));
-          out.append(line).append('\n');
-          block = null;
-        } else {
-          block.add(line);
-        }
-      } else {
-        out.append(line).append('\n');
-        if (line.startsWith("COPY ")) {
-          block = new ArrayList<>();
-        }
-      }
-    }
-    assertThat(out.toString()).contains("COPY public.edge", "COPY app.pairs", "pg_catalog.setval");
-    return out.toString();
-  }
-
-  static void psql(String db, Path file) throws Exception {
-    run(List.of("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "localhost", "-p", String.valueOf(PgTestServer.port()),
-        "-U", PgTestServer.USER, "-d", db, "-f", file.toString()));
-  }
-
-  static boolean onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, program))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static String run(List<String> command) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    pb.environment().put("PGCLIENTENCODING", "UTF8");
-    pb.environment().put("PGTZ", "UTC");
-    Process p = pb.start();
-    byte[] output = p.getInputStream().readAllBytes();
-    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-    String text = new String(output, StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + text).isZero();
-    return text;
   }
 }

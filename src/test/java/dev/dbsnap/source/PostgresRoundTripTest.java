@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.dbsnap.format.ByteBuf;
 import dev.dbsnap.format.SqlLiterals;
-import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -103,12 +100,11 @@ class PostgresRoundTripTest {
 
   @Test
   void aScriptRestoredWithPsqlMatchesTheSource() throws Exception {
-    assumeTrue(onPath("psql"), "psql is not on PATH");
+    assumeTrue(PgClients.onPath("psql"), "psql is not on PATH");
     String db = PgTestServer.createDatabase();
     Path file = temp.resolve("export.sql");
     Files.writeString(file, script, StandardCharsets.UTF_8);
-    run(List.of("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "localhost", "-p", String.valueOf(PgTestServer.port()),
-        "-U", PgTestServer.USER, "-d", db, "-f", file.toString()));
+    PgClients.psql(db, file);
     assertMatchesSource(db);
     assertDataDumpsMatch(db);
   }
@@ -184,38 +180,8 @@ class PostgresRoundTripTest {
 
   /** pg_dump's data of both databases, rows sorted within each table since heap order may differ. */
   private static void assertDataDumpsMatch(String restoredDb) throws Exception {
-    assumeTrue(onPath("pg_dump"), "pg_dump is not on PATH");
-    assertThat(dataDump(restoredDb)).isEqualTo(dataDump(PgFixture.database()));
-  }
-
-  private static String dataDump(String db) throws Exception {
-    // The partitioned table becomes an ordinary one; its rows are compared through the reader.
-    String dump = run(List.of("pg_dump", "--data-only", "--no-owner", "-h", "localhost", "-p",
-        String.valueOf(PgTestServer.port()), "-U", PgTestServer.USER, "-T", "public.measure*", "-T", "public.dbsnap_*", db));
-    StringBuilder out = new StringBuilder();
-    List<String> block = null;
-    for (String line : dump.split("\n", -1)) {
-      if (line.startsWith("--") || line.startsWith("\\restrict") || line.startsWith("\\unrestrict")) {
-        continue;
-      }
-      if (block != null) {
-        if (line.equals("\\.")) {
-          block.sort(null);
-          block.forEach(l -> out.append(l).append('\n'));
-          out.append(line).append('\n');
-          block = null;
-        } else {
-          block.add(line);
-        }
-      } else {
-        out.append(line).append('\n');
-        if (line.startsWith("COPY ")) {
-          block = new ArrayList<>();
-        }
-      }
-    }
-    assertThat(out.toString()).contains("COPY public.edge", "COPY app.pairs", "pg_catalog.setval");
-    return out.toString();
+    assumeTrue(PgClients.onPath("pg_dump"), "pg_dump is not on PATH");
+    assertThat(PgClients.dataDump(restoredDb)).isEqualTo(PgClients.dataDump(PgFixture.database()));
   }
 
   private static String single(Statement st, String sql) throws SQLException {
@@ -223,26 +189,5 @@ class PostgresRoundTripTest {
       rs.next();
       return rs.getString(1);
     }
-  }
-
-  static boolean onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, program))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static String run(List<String> command) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    pb.environment().put("PGCLIENTENCODING", "UTF8");
-    pb.environment().put("PGTZ", "UTC");
-    Process p = pb.start();
-    byte[] output = p.getInputStream().readAllBytes();
-    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-    String text = new String(output, StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + text).isZero();
-    return text;
   }
 }
