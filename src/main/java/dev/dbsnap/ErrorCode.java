@@ -24,6 +24,16 @@ public enum ErrorCode {
   RESUME_FAILED(11),
   /** The export was cancelled. */
   CANCELLED(12),
+  /** A job, source or object that was asked for does not exist (or is not visible to the caller). */
+  NOT_FOUND(13),
+  /** The request conflicts with the current state: a finished job cannot be cancelled, an idempotency key was reused with another body. */
+  CONFLICT(14),
+  /** No valid API token was given. */
+  UNAUTHORIZED(15),
+  /** The API token may not use this source. */
+  FORBIDDEN(16),
+  /** The dbsnap server could not be reached or is not ready. */
+  SERVER_UNAVAILABLE(17),
   /** Anything else: a bug in dbsnap. */
   INTERNAL(70);
 

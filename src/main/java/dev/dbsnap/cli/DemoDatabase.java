@@ -14,10 +14,10 @@ import java.util.SplittableRandom;
  * The demo's SQLite database: customers, orders and events with text, numbers, NULLs, BLOBs,
  * timestamps, a composite key and a foreign key. Deterministic for a row count.
  */
-final class DemoDatabase {
+public final class DemoDatabase {
   private DemoDatabase() {}
 
-  static void create(Path file, int totalRows) throws SQLException, java.io.IOException {
+  public static void create(Path file, int totalRows) throws SQLException, java.io.IOException {
     Files.deleteIfExists(file);
     int customers = Math.max(1, totalRows / 20);
     int orders = totalRows * 6 / 10;

@@ -50,6 +50,7 @@ public final class Exporter {
   private final ExportListener listener;
   private final Clock clock;
   private final BooleanSupplier cancelled;
+  private OnFailure onFailure = OnFailure.CLEAN_UP;
 
   /**
    * @param prefix the key prefix under which {@code exportId/} is created ("" for the store root)
@@ -87,6 +88,32 @@ public final class Exporter {
    *     when the checkpoint belongs to another export or other options
    */
   public Manifest run(Checkpoint resumeFrom) {
+    return run(resumeFrom, OnFailure.CLEAN_UP);
+  }
+
+  /** What a failed or cancelled run leaves behind. */
+  public enum OnFailure {
+    /** Abort the upload in progress and delete every object this export wrote. */
+    CLEAN_UP,
+    /**
+     * Leave everything as a crash would, so the last checkpoint can resume it; the caller decides
+     * later whether to resume or to {@link #discard(ObjectStore, String)} it. A job service wants
+     * this: a transient failure is retried from the checkpoint, and a worker that lost its lease
+     * must not touch what the new owner is writing.
+     */
+    KEEP_FOR_RESUME
+  }
+
+  /**
+   * Runs the export, or resumes it from {@code resumeFrom}, leaving what {@code onFailure} says
+   * when it fails or is cancelled.
+   *
+   * @return the manifest, already written to the store
+   * @throws DbsnapException on any failure; RESUME_FAILED when the checkpoint belongs to another
+   *     export or other options
+   */
+  public Manifest run(Checkpoint resumeFrom, OnFailure onFailure) {
+    this.onFailure = onFailure;
     String startedAt = resumeFrom != null && resumeFrom.startedAt() != null
         ? resumeFrom.startedAt() : clock.instant().toString();
     Dialect dialect = source.dialect();
@@ -146,7 +173,30 @@ public final class Exporter {
     }
   }
 
+  /**
+   * Removes everything an export left under {@code exportDir} (a prefix ending in '/'): aborts its
+   * multipart uploads and deletes its objects. Safe to call again; used after a cancel or a final
+   * failure of a run that kept its parts.
+   *
+   * @return the number of uploads aborted plus objects deleted
+   */
+  public static int discard(ObjectStore store, String exportDir) {
+    int removed = 0;
+    for (var pending : store.pendingUploads(exportDir)) {
+      store.resumeMultipart(pending.key(), pending.uploadId()).abort();
+      removed++;
+    }
+    for (var object : store.list(exportDir)) {
+      store.delete(object.key());
+      removed++;
+    }
+    return removed;
+  }
+
   private void cleanUp(List<Checkpoint.FinishedObject> finished) {
+    if (onFailure == OnFailure.KEEP_FOR_RESUME) {
+      return;
+    }
     try {
       for (Checkpoint.FinishedObject o : finished) {
         store.delete(o.key());
@@ -318,7 +368,11 @@ public final class Exporter {
             + " failed: " + e.getMessage(), e);
       } finally {
         if (!ok) {
-          writer.abort();
+          if (onFailure == OnFailure.KEEP_FOR_RESUME) {
+            writer.abandon();
+          } else {
+            writer.abort();
+          }
         }
       }
     }

@@ -319,6 +319,12 @@ final class PartWriter extends OutputStream {
     }
   }
 
+  /** Stops uploading and leaves the multipart upload open, as a crash would, for a later resume. */
+  void abandon() {
+    awaitUploads();
+    hasher.shutdownNow();
+  }
+
   private static String hex(SHA256Digest digest) {
     byte[] out = new byte[32];
     digest.doFinal(out, 0);

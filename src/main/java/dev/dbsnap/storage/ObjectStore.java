@@ -47,6 +47,14 @@ public interface ObjectStore extends AutoCloseable {
   /** Multipart uploads started under {@code prefix} and neither completed nor aborted. */
   List<PendingUpload> pendingUploads(String prefix);
 
+  /**
+   * A URL that lets anyone holding it read {@code key} for {@code ttl}, or empty when this store
+   * cannot presign (a local directory: serve the bytes instead).
+   */
+  default Optional<java.net.URI> presignedGet(String key, java.time.Duration ttl) {
+    return Optional.empty();
+  }
+
   @Override
   void close();
 

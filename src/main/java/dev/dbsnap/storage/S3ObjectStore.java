@@ -28,6 +28,8 @@ import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
 import software.amazon.awssdk.regions.providers.InstanceProfileRegionProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
@@ -53,10 +55,12 @@ final class S3ObjectStore implements ObjectStore {
   private final String bucket;
   private final String prefix;
   private final String endpoint;
+  private final S3Presigner presigner;
 
-  private S3ObjectStore(
-      S3Client client, AwsCredentialsProvider credentials, String bucket, String prefix, String endpoint) {
+  private S3ObjectStore(S3Client client, S3Presigner presigner, AwsCredentialsProvider credentials, String bucket,
+      String prefix, String endpoint) {
     this.client = client;
+    this.presigner = presigner;
     this.credentials = credentials;
     this.bucket = bucket;
     this.prefix = prefix;
@@ -96,8 +100,13 @@ final class S3ObjectStore implements ObjectStore {
       builder.forcePathStyle(pathStyle);
     }
     String endpointText = endpointUri != null ? endpointUri.toString() : "AWS S3 (" + region + ")";
+    S3Presigner.Builder presign = S3Presigner.builder().region(Region.of(region)).credentialsProvider(credentials)
+        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(Boolean.TRUE.equals(pathStyle)).build());
+    if (endpointUri != null) {
+      presign.endpointOverride(endpointUri);
+    }
     try {
-      return new S3ObjectStore(builder.build(), credentials, bucketAndPrefix[0], bucketAndPrefix[1], endpointText);
+      return new S3ObjectStore(builder.build(), presign.build(), credentials, bucketAndPrefix[0], bucketAndPrefix[1], endpointText);
     } catch (SdkException e) {
       closeQuietly(credentials);
       throw new DbsnapException(ErrorCode.STORE_UNAVAILABLE,
@@ -379,7 +388,21 @@ final class S3ObjectStore implements ObjectStore {
   }
 
   @Override
+  public Optional<URI> presignedGet(String key, java.time.Duration ttl) {
+    try {
+      var request = presigner.presignGetObject(p -> p.signatureDuration(ttl)
+          .getObjectRequest(g -> g.bucket(bucket).key(fullKey(key))));
+      return Optional.of(request.url().toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException("the SDK presigned a malformed URL for " + key, e);
+    } catch (SdkException e) {
+      throw new DbsnapException(ErrorCode.STORE_UNAVAILABLE, "cannot presign " + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public void close() {
+    presigner.close();
     client.close();
     closeQuietly(credentials);
   }
