@@ -1,11 +1,25 @@
 package dev.dbsnap.job;
 
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ServerConfig;
+import dev.dbsnap.export.Exporter;
 import dev.dbsnap.storage.ObjectStore;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.net.InetAddress;
+import java.net.URI;
+import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The export jobs of one {@code dbsnap serve} process: submits, finds, lists and cancels jobs in the
@@ -14,7 +28,38 @@ import java.util.Set;
  * Thread-safe.
  */
 public final class JobService implements AutoCloseable {
-  private JobService() {}
+  private static final Logger log = LoggerFactory.getLogger(JobService.class);
+
+  private final ServerConfig config;
+  private final ControlDb db;
+  private final ObjectStore store;
+  private final Clock clock;
+  private final JobTable table;
+  private final Submitter submitter;
+  private final Workers workers;
+  private final Janitor janitor;
+  private final ScheduledExecutorService janitorTimer;
+  private final String processId;
+
+  private JobService(ServerConfig config, ControlDb db, ObjectStore store, PrometheusRegistry registry, Clock clock,
+      Tuning tuning) {
+    this.config = config;
+    this.db = db;
+    this.clock = clock;
+    this.processId = processId();
+    JobMetrics metrics = new JobMetrics(registry, db);
+    this.store = new TimedObjectStore(store, metrics);
+    this.table = new JobTable(db, clock);
+    this.submitter = new Submitter(config, db, clock, callbackCheck(config));
+    Leases leases = new Leases(db, clock, config.workers().leaseTtl());
+    this.workers = new Workers(new JobRun.Context(config, this.store, leases, metrics, clock, tuning), processId);
+    this.janitor = new Janitor(config.retention(), db, this.store, clock);
+    this.janitorTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "dbsnap-janitor");
+      t.setDaemon(true);
+      return t;
+    });
+  }
 
   /**
    * Opens (and migrates) the control database and starts the workers, the webhook dispatcher and
@@ -24,7 +69,50 @@ public final class JobService implements AutoCloseable {
    *     SERVER_UNAVAILABLE when it cannot be reached or migrated
    */
   public static JobService start(ServerConfig config, ObjectStore store, PrometheusRegistry metrics, Clock clock) {
-    throw new UnsupportedOperationException("not built yet");
+    return start(config, store, metrics, clock, Tuning.DEFAULT);
+  }
+
+  static JobService start(ServerConfig config, ObjectStore store, PrometheusRegistry metrics, Clock clock,
+      Tuning tuning) {
+    ControlDb db = ControlDb.open(config.control());
+    JobService service;
+    try {
+      service = new JobService(config, db, store, metrics == null ? new PrometheusRegistry() : metrics, clock, tuning);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+    service.workers.start();
+    long every = Math.max(1000, config.retention().janitorInterval().toMillis());
+    service.janitorTimer.scheduleWithFixedDelay(service::janitorTick, every, every, TimeUnit.MILLISECONDS);
+    log.info("job service {} started: control database {}, {} workers", service.processId,
+        db.postgres() ? "PostgreSQL" : "SQLite", Math.max(0, config.workers().count()));
+    return service;
+  }
+
+  private static BiConsumer<URI, String> callbackCheck(ServerConfig config) {
+    return (url, field) -> {};
+  }
+
+  private static String processId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      host = "localhost";
+    }
+    byte[] nonce = new byte[2];
+    new SecureRandom().nextBytes(nonce);
+    // the nonce tells apart two services in one JVM (tests) or a restarted process reusing a pid
+    return host + ":" + ProcessHandle.current().pid() + ":" + HexFormat.of().formatHex(nonce);
+  }
+
+  private void janitorTick() {
+    try {
+      janitor.run();
+    } catch (RuntimeException e) {
+      log.warn("janitor run failed: {}", e.getMessage());
+    }
   }
 
   /**
@@ -38,12 +126,18 @@ public final class JobService implements AutoCloseable {
    *     SOURCE_UNAVAILABLE when the source cannot be read to check the tables
    */
   public Job submit(String idempotencyKey, ExportRequest request) {
-    throw new UnsupportedOperationException("not built yet");
+    Job job = submitter.submit(idempotencyKey, request);
+    workers.wakeUp();
+    return job;
   }
 
-  /** The job with this id, or empty. */
+  /**
+   * The job with this id, or empty.
+   *
+   * @throws dev.dbsnap.DbsnapException SERVER_UNAVAILABLE when the control database fails
+   */
   public Optional<Job> find(String id) {
-    throw new UnsupportedOperationException("not built yet");
+    return table.find(id);
   }
 
   /**
@@ -54,10 +148,11 @@ public final class JobService implements AutoCloseable {
    * @param state only this state, or null
    * @param limit 1..200
    * @param cursor from a previous page, or null for the first
-   * @throws dev.dbsnap.InvalidInputException for a malformed cursor (field {@code cursor})
+   * @throws dev.dbsnap.InvalidInputException for a malformed cursor (field {@code cursor}) or a
+   *     limit out of range (field {@code limit})
    */
   public JobPage list(Set<String> visibleSources, String source, JobState state, int limit, String cursor) {
-    throw new UnsupportedOperationException("not built yet");
+    return table.list(visibleSources, source, state, limit, cursor);
   }
 
   /**
@@ -68,31 +163,70 @@ public final class JobService implements AutoCloseable {
    * @throws dev.dbsnap.DbsnapException NOT_FOUND for an unknown id; CONFLICT for a finished job
    */
   public Job cancel(String id) {
-    throw new UnsupportedOperationException("not built yet");
+    switch (table.cancel(id, "msg_" + Ulid.next(clock.instant()))) {
+      case CANCELLED -> {
+        log.info("job {} cancelled while queued", id);
+        try {
+          // a queued job may hold the parts of an earlier attempt, kept for its retry
+          Exporter.discard(store, exportDir(id));
+        } catch (RuntimeException e) {
+          log.warn("job {}: could not remove its objects ({}); the janitor will", id, e.getMessage());
+        }
+      }
+      case REQUESTED -> {
+        log.info("job {}: cancel requested", id);
+        workers.running(id).ifPresent(run -> run.cancelRequested = true);
+      }
+      case FINISHED -> {
+        Job job = find(id).orElseThrow();
+        throw new DbsnapException(ErrorCode.CONFLICT, "job " + id + " is already " + job.state().wire()
+            + "; only a queued or running job can be cancelled");
+      }
+      case NOT_FOUND -> throw new DbsnapException(ErrorCode.NOT_FOUND, "no job '" + id + "'");
+      default -> throw new IllegalStateException();
+    }
+    return find(id).orElseThrow(() -> new DbsnapException(ErrorCode.NOT_FOUND, "no job '" + id + "'"));
   }
 
   /** The key prefix of a job's objects in the store, ending in '/'. */
   public String exportDir(String id) {
-    return "exports/" + id + "/";
+    return JobRun.PREFIX + "/" + id + "/";
   }
 
   /** True when the control database answers a query now. */
   public boolean controlDbReachable() {
-    throw new UnsupportedOperationException("not built yet");
+    return db.reachable();
   }
 
-  /** Runs the janitor once now (it also runs on its own every retention.janitorInterval). */
+  /**
+   * Runs the janitor once now (it also runs on its own every retention.janitorInterval).
+   *
+   * @throws dev.dbsnap.DbsnapException SERVER_UNAVAILABLE when the control database fails, or a
+   *     store error when the store cannot be listed
+   */
   public JanitorReport runJanitor() {
-    throw new UnsupportedOperationException("not built yet");
+    return janitor.run();
   }
 
   /** What one janitor run removed: expired jobs, and orphan multipart uploads aborted (keys). */
-  public record JanitorReport(java.util.List<String> expiredJobs, java.util.List<String> abortedUploads) {}
+  public record JanitorReport(java.util.List<String> expiredJobs, java.util.List<String> abortedUploads) {
+    public JanitorReport {
+      expiredJobs = java.util.List.copyOf(expiredJobs);
+      abortedUploads = java.util.List.copyOf(abortedUploads);
+    }
+  }
 
   /**
    * Stops the workers (their jobs keep their checkpoints and are released for another worker),
-   * the dispatcher and the janitor, and closes the control database.
+   * the dispatcher and the janitor, and closes the control database. Waits up to the lease TTL
+   * (at least 10 s) for running exports to stop.
    */
   @Override
-  public void close() {}
+  public void close() {
+    janitorTimer.shutdownNow();
+    Duration ttl = config.workers().leaseTtl();
+    workers.stop(ttl.compareTo(Duration.ofSeconds(10)) > 0 ? ttl : Duration.ofSeconds(10));
+    db.close();
+    log.info("job service {} stopped", processId);
+  }
 }
