@@ -11,6 +11,7 @@ import dev.dbsnap.job.JobService;
 import dev.dbsnap.storage.ObjectStore;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -65,7 +66,15 @@ public final class ApiServer {
     for (Route route : Route.values()) {
       app.addHttpHandler(route.method, route.path, ctx -> answer(ctx, route, handler(route)));
     }
-    app.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+    app.before(ctx -> {
+      ctx.attribute(STARTED, System.nanoTime());
+      if (ctx.method() == HandlerType.HEAD) {
+        // Javalin would answer 200 to any HEAD whose path has a GET route, unauthenticated and
+        // unchecked; a HEAD of a download or dump would also have to run it whole.
+        unmatched(ctx);
+        ctx.skipRemainingHandlers();
+      }
+    });
     app.error(404, this::unmatched);
     app.exception(Exception.class, (e, ctx) -> Problems.answer(ctx, e));
   }
@@ -125,6 +134,7 @@ public final class ApiServer {
     if (ctx.attribute(ANSWERED) != null) {
       return;
     }
+    ctx.attribute(ANSWERED, true);
     List<String> allowed = Route.methodsFor(ctx.path());
     String method = ctx.req().getMethod();
     if (allowed.isEmpty()) {

@@ -110,6 +110,12 @@ final class ExportRequests {
 
   private static ApiException malformed(String message, JsonLocation at) {
     String first = message == null ? "invalid JSON" : message.lines().findFirst().orElse("invalid JSON");
+    for (String noise : new String[] {" (for ", " at [Source"}) {
+      int cut = first.indexOf(noise);
+      if (cut > 0) {
+        first = first.substring(0, cut);
+      }
+    }
     if (first.length() > 200) {
       first = first.substring(0, 200) + "...";
     }

@@ -96,7 +96,7 @@ final class Problems {
     ctx.status(p.status());
     ctx.res().setHeader("Content-Disposition", null);
     ctx.contentType(CONTENT_TYPE);
-    ctx.result(doc.toString());
+    ctx.result(doc.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   static boolean isDisconnect(Throwable e) {

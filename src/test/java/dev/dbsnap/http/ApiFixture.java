@@ -56,6 +56,10 @@ final class ApiFixture implements AutoCloseable {
   }
 
   static ApiFixture start(Path dir, int workers, String storeLocation, S3Settings s3) throws Exception {
+    return start(dir, workers, storeLocation, s3, Clock.systemUTC());
+  }
+
+  static ApiFixture start(Path dir, int workers, String storeLocation, S3Settings s3, Clock clock) throws Exception {
     Path demo = dir.resolve("demo.db");
     Path other = dir.resolve("other.db");
     DemoDatabase.create(demo, 2000);
@@ -76,8 +80,8 @@ final class ApiFixture implements AutoCloseable {
         new ServerConfig.Retention(Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(1)));
     ObjectStore store = ObjectStore.open(storeLocation, s3);
     PrometheusRegistry registry = new PrometheusRegistry();
-    JobService jobs = JobService.start(config, store, registry, Clock.systemUTC());
-    ApiServer server = new ApiServer(config, jobs, store, registry, Clock.systemUTC());
+    JobService jobs = JobService.start(config, store, registry, clock);
+    ApiServer server = new ApiServer(config, jobs, store, registry, clock);
     int port = server.start();
     return new ApiFixture(config, store, jobs, server, port);
   }
