@@ -175,6 +175,26 @@ class ApiExportFlowTest {
         .contains("dbsnap_jobs");
   }
 
+  @Test
+  void readiness_names_an_unreachable_object_store() throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("not-a-directory"), "x");
+    try (dev.dbsnap.storage.ObjectStore broken = dev.dbsnap.storage.ObjectStore.open(
+        dir.resolve("not-a-directory/store").toString(), dev.dbsnap.storage.S3Settings.DEFAULTS)) {
+      ApiServer server = new ApiServer(api.config, api.jobs, broken,
+          new io.prometheus.metrics.model.registry.PrometheusRegistry(), java.time.Clock.systemUTC());
+      int port = server.start();
+      try {
+        HttpResponse<byte[]> r = api.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + port + "/readyz")).GET().build());
+        JsonNode problem = assertProblem(r, 503, null);
+        assertThat(problem.path("detail").asText()).contains("object store").doesNotContain("control database")
+            .doesNotContain("not-a-directory");
+      } finally {
+        server.stop();
+      }
+    }
+  }
+
   static Map<String, byte[]> unzip(byte[] zip) throws IOException {
     Map<String, byte[]> entries = new LinkedHashMap<>();
     try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
