@@ -49,7 +49,7 @@ final class ExportRequests {
       throw ApiException.tooLarge(max);
     }
     InputStream in = request.getInputStream();
-    byte[] body = in.readNBytes(max + 1);
+    byte[] body = in.readNBytes(Math.min(max, Integer.MAX_VALUE - 9) + 1);
     if (body.length > max) {
       throw ApiException.tooLarge(max);
     }
