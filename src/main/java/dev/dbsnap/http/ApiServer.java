@@ -64,7 +64,8 @@ public final class ApiServer {
       cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyProblems()));
     });
     for (Route route : Route.values()) {
-      app.addHttpHandler(route.method, route.path, ctx -> answer(ctx, route, handler(route)));
+      RouteHandler handler = handler(route);
+      app.addHttpHandler(route.method, route.path, ctx -> answer(ctx, route, handler));
     }
     app.before(ctx -> {
       ctx.attribute(STARTED, System.nanoTime());
@@ -82,12 +83,12 @@ public final class ApiServer {
   private RouteHandler handler(Route route) {
     return switch (route) {
       case CREATE_EXPORT -> exports::create;
-      case LIST_EXPORTS -> (ctx, token) -> exports.list(ctx, token);
-      case GET_EXPORT -> (ctx, token) -> exports.get(ctx, token);
-      case CANCEL_EXPORT -> (ctx, token) -> exports.cancel(ctx, token);
+      case LIST_EXPORTS -> exports::list;
+      case GET_EXPORT -> exports::get;
+      case CANCEL_EXPORT -> exports::cancel;
       case DOWNLOAD -> exports::download;
       case DUMP -> exports::dump;
-      case LIST_SOURCES -> (ctx, token) -> exports.sources(ctx, token);
+      case LIST_SOURCES -> exports::sources;
       case OPENAPI -> (ctx, token) -> ctx.contentType("application/json").result(openApi);
       case HEALTH -> (ctx, token) -> json(ctx, JobJson.MAPPER.createObjectNode().put("status", "ok"));
       case READY -> (ctx, token) -> ready(ctx);
