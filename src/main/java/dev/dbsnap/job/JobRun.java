@@ -47,6 +47,8 @@ final class JobRun implements ExportListener {
   volatile boolean cancelRequested;
   volatile boolean leaseLost;
   volatile boolean stopping;
+  /** Set once the export returned or threw: the run is recording its outcome, no more heartbeats. */
+  volatile boolean finishing;
   /** When the lease runs out unless renewed, by the service clock (epoch millis). */
   volatile long leaseDeadline;
   volatile long lastRenewal;
@@ -83,11 +85,18 @@ final class JobRun implements ExportListener {
       log.info("job {} claimed by {}, attempt {}", id, lease.owner(), claimed.attempts());
     }
     if (cancelRequested) {
+      finishing = true;
       cancel();
       return;
     }
     try {
-      Manifest manifest = export();
+      Manifest manifest;
+      try {
+        manifest = export();
+      } finally {
+        finishing = true;
+      }
+      abortLeftoverUploads();
       Job.Progress done = finalProgress(manifest);
       if (ctx.leases().succeed(lease, manifest, done, eventId())) {
         log.info("job {} succeeded: {} objects, {} rows", id, manifest.objects().size(), done.rows());
@@ -231,6 +240,21 @@ final class JobRun implements ExportListener {
       ctx.leases().endRun(lease, "lease_lost");
     } catch (DbsnapException e) {
       // the run row stays open; the control database is unreachable anyway
+    }
+  }
+
+  /**
+   * A finished export owns no upload; any still open under its directory was abandoned (an
+   * upload restarted from scratch on resume, or one a former owner began) and is aborted now.
+   */
+  private void abortLeftoverUploads() {
+    try {
+      for (var pending : ctx.store().pendingUploads(exportDir)) {
+        ctx.store().resumeMultipart(pending.key(), pending.uploadId()).abort();
+        log.info("job {}: aborted an abandoned upload of {}", lease.jobId(), pending.key());
+      }
+    } catch (RuntimeException e) {
+      log.warn("job {}: could not abort abandoned uploads ({}); the janitor will", lease.jobId(), e.getMessage());
     }
   }
 

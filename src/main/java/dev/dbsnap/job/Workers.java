@@ -123,7 +123,7 @@ final class Workers {
   private void beat() {
     long beatMillis = ctx.config().workers().heartbeat().toMillis();
     for (JobRun run : running.values()) {
-      if (run.leaseLost) {
+      if (run.leaseLost || run.finishing) {
         continue;
       }
       long now = ctx.clock().millis();
@@ -131,6 +131,9 @@ final class Workers {
         if (now - run.lastRenewal >= beatMillis) {
           Leases.Renewal r = ctx.leases().renew(run.lease);
           if (!r.held()) {
+            if (run.finishing) {
+              continue; // it just recorded its outcome, which ends the lease
+            }
             run.leaseLost = true;
             log.warn("job {}: lease of {} was lost; stopping without touching its objects", run.jobId(),
                 run.lease.owner());
