@@ -47,7 +47,7 @@ final class JobRun implements ExportListener {
   volatile boolean cancelRequested;
   volatile boolean leaseLost;
   volatile boolean stopping;
-  /** Set once the export returned or threw: the run is recording its outcome, no more heartbeats. */
+  /** Set once the export returned or threw: a lease found gone from here on was ended by the run itself. */
   volatile boolean finishing;
   /** When the lease runs out unless renewed, by the service clock (epoch millis). */
   volatile long leaseDeadline;

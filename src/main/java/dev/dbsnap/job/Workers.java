@@ -123,7 +123,7 @@ final class Workers {
   private void beat() {
     long beatMillis = ctx.config().workers().heartbeat().toMillis();
     for (JobRun run : running.values()) {
-      if (run.leaseLost || run.finishing) {
+      if (run.leaseLost) {
         continue;
       }
       long now = ctx.clock().millis();
@@ -132,7 +132,7 @@ final class Workers {
           Leases.Renewal r = ctx.leases().renew(run.lease);
           if (!r.held()) {
             if (run.finishing) {
-              continue; // it just recorded its outcome, which ends the lease
+              continue; // it has just recorded its outcome, which ends the lease
             }
             run.leaseLost = true;
             log.warn("job {}: lease of {} was lost; stopping without touching its objects", run.jobId(),
