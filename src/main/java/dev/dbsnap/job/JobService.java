@@ -188,6 +188,11 @@ public final class JobService implements AutoCloseable {
     return find(id).orElseThrow(() -> new DbsnapException(ErrorCode.NOT_FOUND, "no job '" + id + "'"));
   }
 
+  /** The run of a job on this process's workers, if it runs here now. */
+  Optional<JobRun> runningHere(String id) {
+    return workers.running(id);
+  }
+
   /** The key prefix of a job's objects in the store, ending in '/'. */
   public String exportDir(String id) {
     return JobRun.PREFIX + "/" + id + "/";
