@@ -63,7 +63,7 @@ final class ConfigFile {
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       throw new DbsnapException(ErrorCode.INVALID_ARGUMENT, origin + (at != null ? ": line " + at.getLineNr() : "")
-          + ": not valid YAML: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+          + ": not valid YAML: " + yamlProblem(e.getOriginalMessage()));
     } catch (IOException e) {
       throw new DbsnapException(ErrorCode.INVALID_ARGUMENT, origin + ": cannot read the configuration file: " + e);
     }
@@ -88,6 +88,11 @@ final class ConfigFile {
       }
     }
     return f;
+  }
+
+  /** SnakeYAML's message without its indented excerpt lines, which repeat the file. */
+  private static String yamlProblem(String message) {
+    return String.join(", ", message.lines().filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0))).toList());
   }
 
   private void section(String path, JsonNode node, Set<String> keys) {
