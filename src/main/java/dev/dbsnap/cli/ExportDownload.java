@@ -80,9 +80,9 @@ final class ExportDownload extends ExportCommand.ServerCommand {
       check(expected, key, copied);
       int verified = key == null ? checkZip(temp, objects) : 1;
       Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      String checked = verified == 0 ? "" : key != null ? ", sha256 verified" : ", sha256 of " + verified + " objects verified";
       err.printf(Locale.ROOT, "dbsnap: saved %s (%s%s) to %s%n", key == null ? "export " + id + " as a zip" : key,
-          Common.humanBytes(copied.bytes()), verified > 0 ? ", sha256 of " + (key == null ? verified + " objects " : "")
-              + "verified" : "", target);
+          Common.humanBytes(copied.bytes()), checked, target);
       return 0;
     } finally {
       Files.deleteIfExists(temp);
