@@ -68,6 +68,7 @@ final class ConfigFile {
       throw new DbsnapException(ErrorCode.INVALID_ARGUMENT, origin + ": cannot read the configuration file: " + e);
     }
     ConfigFile f = new ConfigFile(origin, settings);
+    settings.fileOrigin(origin);
     if (root == null || root.isNull() || root.isMissingNode()) {
       return f; // an empty file: everything from the environment and the defaults
     }

@@ -153,6 +153,7 @@ public final class ConfigLoader {
     if (url.equals("jdbc:sqlite:")) {
       throw s.error("control.url", "jdbc:sqlite: needs a file path");
     }
+    refusePasswordInUrl(s, "control.url", url);
     int poolSize = s.integer("control.poolSize", url.startsWith("jdbc:sqlite:") ? 4 : 8, 1, 100);
     return new Control(url, s.text("control.user", null), secret(s, env, "control.password", "control.passwordEnv"),
         poolSize);
@@ -211,6 +212,7 @@ public final class ConfigLoader {
 
   /** A JDBC URL as given, or an SQLite path made into one (the file need not exist yet). */
   private static String sourceUrl(Settings s, String path, String url) {
+    refusePasswordInUrl(s, path, url);
     if (url.startsWith("jdbc:")) {
       if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:sqlite:")) {
         throw s.error(path, "'" + redact(url) + "' is not a jdbc:postgresql: or jdbc:sqlite: URL");
@@ -334,6 +336,15 @@ public final class ConfigLoader {
       throw s.error(refPath, "environment variable " + var + " is not set");
     }
     return value;
+  }
+
+  /** A password inside a URL in the file is a secret in the file, as a password: key would be. */
+  private static void refusePasswordInUrl(Settings s, String path, String url) {
+    if (s.fromFile(path) && !redact(url).equals(url)) {
+      String ref = path.substring(0, path.lastIndexOf('.')) + ".passwordEnv";
+      throw s.error(path, "'" + redact(url) + "' holds a password; secrets do not belong in configuration files, "
+          + "name an environment variable that holds it with " + ref);
+    }
   }
 
   private static String redact(String url) {

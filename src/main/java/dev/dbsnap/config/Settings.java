@@ -21,6 +21,17 @@ final class Settings {
   record Given(JsonNode value, String origin) {}
 
   private final Map<String, Given> values = new LinkedHashMap<>();
+  private String fileOrigin;
+
+  /** Names the configuration file, whose values {@link #fromFile} tells apart. */
+  void fileOrigin(String origin) {
+    this.fileOrigin = origin;
+  }
+
+  /** True when {@code path} was given by the configuration file (not by a variable). */
+  boolean fromFile(String path) {
+    return fileOrigin != null && has(path) && origin(path).equals(fileOrigin);
+  }
 
   void put(String path, JsonNode value, String origin) {
     if (value != null && !value.isNull()) {

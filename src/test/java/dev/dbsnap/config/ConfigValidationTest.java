@@ -70,6 +70,11 @@ class ConfigValidationTest {
             "DBSNAP_API_TOKEN: tokens: the token is the same as token 'a'"),
         env(Map.of("DBSNAP_CONTROL_DB", "jdbc:mysql://db/x"), "DBSNAP_CONTROL_DB: control.url: 'jdbc:mysql://db/x' is neither"),
         file("control: {url: /var/lib/control.db}", "dbsnap.yaml: control.url: '/var/lib/control.db' is neither"),
+        file("control: {url: 'jdbc:postgresql://db/x?user=a&password=hunter2'}",
+            "dbsnap.yaml: control.url: 'jdbc:postgresql://db/x?user=a&password=***' holds a password; secrets do not "
+                + "belong in configuration files, name an environment variable that holds it with control.passwordEnv"),
+        file("sources: {shop: {url: 'jdbc:postgresql://a:hunter2@db/shop'}}",
+            "dbsnap.yaml: sources.shop.url: 'jdbc:postgresql://a:***@db/shop' holds a password"),
         file("control: {poolSize: 0}", "dbsnap.yaml: control.poolSize: 0 is not between 1 and 100"),
         env(Map.of("DBSNAP_STORE", "gs://bucket/x"), "DBSNAP_STORE: store.location: 'gs://bucket/x' is neither a directory nor s3://"),
         env(Map.of("DBSNAP_STORE", "s3://"), "DBSNAP_STORE: store.location: 's3://' names no bucket"),
@@ -93,7 +98,7 @@ class ConfigValidationTest {
       throws IOException {
     Path file = yaml == null ? null : Files.writeString(dir.resolve("dbsnap.yaml"), yaml + "\n", StandardCharsets.UTF_8);
     DbsnapException e = ConfigLoaderTest.assertInvalid(file, env, expected, dir.resolve("data"));
-    Assertions.assertThat(e.getMessage()).doesNotContain("\n");
+    Assertions.assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("hunter2");
   }
 
   @org.junit.jupiter.api.Test
