@@ -72,6 +72,7 @@ final class ExportDownload extends ExportCommand.ServerCommand {
           + target.toAbsolutePath().getParent() + " is not a directory");
     }
     Path temp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".part");
+    temp.toFile().deleteOnExit(); // Ctrl-C ends the JVM without unwinding to the finally below
     try {
       Copied copied;
       try (InputStream body = response.body(); OutputStream file = Files.newOutputStream(temp)) {

@@ -53,7 +53,9 @@ final class ServerClient {
     this.base = s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     this.token = token == null || token.isBlank() ? null : token.trim();
     // Redirects are followed by hand: the bearer token must never go to a presigned URL's host.
-    this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+    // HTTP/1.1: an h2c upgrade attempt on plain http would only add a round of negotiation.
+    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT)
+        .followRedirects(HttpClient.Redirect.NEVER).build();
   }
 
   String base() {
