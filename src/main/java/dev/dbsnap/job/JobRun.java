@@ -235,7 +235,7 @@ final class JobRun implements ExportListener {
   }
 
   private void lost() {
-    log.warn("job {}: {} lost its lease; another worker continues it", lease.jobId(), lease.owner());
+    log.warn("job {}: {} lost its lease and stopped without touching its objects", lease.jobId(), lease.owner());
     try {
       ctx.leases().endRun(lease, "lease_lost");
     } catch (DbsnapException e) {

@@ -30,7 +30,9 @@ class WorkerCancelTest {
       GatedStore gated = new GatedStore(store, 3);
       try (JobService worker = start(config(control, sources, workers(1)), gated, 64 * 1024);
           JobService api = start(config(control, sources, workers(0)), store)) {
-        String id = api.submit(null, request("demo", Format.CSV, Compression.NONE)).id();
+        // one big table: its upload is still open when the gate holds it (s3proxy, like S3, refuses
+        // to complete an object from parts this small)
+        String id = api.submit(null, request("demo", java.util.List.of("orders"))).id();
         gated.awaitGate();
         assertThat(store.pendingUploads("")).isNotEmpty();
 
