@@ -56,7 +56,7 @@ final class JobRun implements ExportListener {
   private long partSize;
   private long runStartNanos;
   private long lastProgressNanos;
-  private long rowsAtStart = -1;
+  private long rowsAtStart;
   private long rowsCounted;
   private long bytesCounted;
   private long finishedBytes;
@@ -124,13 +124,10 @@ final class JobRun implements ExportListener {
       }
     }
     if (resumeFrom == null) {
+      startCounting(null);
       return exporter(source).run(null, Exporter.OnFailure.KEEP_FOR_RESUME);
     }
-    synchronized (this) {
-      // bytes uploaded by earlier runs were counted by them
-      bytesCounted = resumeFrom.finished().stream().mapToLong(Checkpoint.FinishedObject::bytes).sum()
-          + (resumeFrom.current() == null ? 0 : resumeFrom.current().bytes());
-    }
+    startCounting(resumeFrom);
     try {
       return exporter(source).run(resumeFrom, Exporter.OnFailure.KEEP_FOR_RESUME);
     } catch (DbsnapException e) {
@@ -138,8 +135,30 @@ final class JobRun implements ExportListener {
         throw e;
       }
       restartFromScratch(e);
+      startCounting(null);
       return exporter(source).run(null, Exporter.OnFailure.KEEP_FOR_RESUME);
     }
+  }
+
+  /** Rows and bytes an earlier run already exported (and counted in the metrics) are the baseline. */
+  private synchronized void startCounting(Checkpoint resumeFrom) {
+    long rows = 0;
+    long bytes = 0;
+    if (resumeFrom != null) {
+      for (Checkpoint.FinishedObject f : resumeFrom.finished()) {
+        rows += f.rows().values().stream().mapToLong(Long::longValue).sum();
+        bytes += f.bytes();
+      }
+      if (resumeFrom.current() != null) {
+        rows += resumeFrom.current().restart().rows().values().stream().mapToLong(Long::longValue).sum();
+        bytes += resumeFrom.current().bytes();
+      }
+    }
+    rowsAtStart = rows;
+    rowsCounted = rows;
+    bytesCounted = bytes;
+    finishedBytes = 0;
+    parts = 0;
   }
 
   private void restartFromScratch(DbsnapException why) {
@@ -148,12 +167,6 @@ final class JobRun implements ExportListener {
     if (!ctx.leases().clearCheckpoint(lease)) {
       leaseLost = true;
       throw new DbsnapException(ErrorCode.CANCELLED, "lease lost");
-    }
-    synchronized (this) {
-      rowsAtStart = -1;
-      finishedBytes = 0;
-      bytesCounted = 0;
-      parts = 0;
     }
   }
 
@@ -331,10 +344,6 @@ final class JobRun implements ExportListener {
     Job.Progress snapshot;
     synchronized (this) {
       long now = System.nanoTime();
-      if (rowsAtStart < 0) {
-        rowsAtStart = p.rows();
-        rowsCounted = p.rows();
-      }
       ctx.metrics().rowsExported(Math.max(0, p.rows() - rowsCounted));
       rowsCounted = Math.max(rowsCounted, p.rows());
       double seconds = (now - runStartNanos) / 1e9;
@@ -364,7 +373,7 @@ final class JobRun implements ExportListener {
       count += (int) Math.max(1, (o.bytes() + partSize - 1) / partSize);
     }
     double seconds = (System.nanoTime() - runStartNanos) / 1e9;
-    long fromHere = rows - Math.max(0, rowsAtStart);
+    long fromHere = rows - rowsAtStart;
     ctx.metrics().rowsExported(Math.max(0, rows - rowsCounted));
     return new Job.Progress(m.tables().size(), m.tables().size(), null, rows, bytes, count,
         progress.rowEstimate(), seconds > 0 ? fromHere / seconds : 0);
