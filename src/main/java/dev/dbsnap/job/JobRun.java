@@ -37,7 +37,7 @@ final class JobRun implements ExportListener {
 
   /** What a run needs from its service. */
   record Context(ServerConfig config, ObjectStore store, Leases leases, JobMetrics metrics, Clock clock,
-      Tuning tuning) {}
+      Tuning tuning, Runnable onFinished) {}
 
   final Leases.Lease lease;
   private final Leases.Claimed claimed;
@@ -99,6 +99,7 @@ final class JobRun implements ExportListener {
       abortLeftoverUploads();
       Job.Progress done = finalProgress(manifest);
       if (ctx.leases().succeed(lease, manifest, done, eventId())) {
+        ctx.onFinished().run();
         log.info("job {} succeeded: {} objects, {} rows", id, manifest.objects().size(), done.rows());
       } else {
         lost();
@@ -228,6 +229,7 @@ final class JobRun implements ExportListener {
     }
     discardQuietly();
     if (ctx.leases().fail(lease, wire, message, eventId())) {
+      ctx.onFinished().run();
       if (code == ErrorCode.INTERNAL) {
         log.error("job {} failed: {}", id, message, e);
       } else {
@@ -241,6 +243,7 @@ final class JobRun implements ExportListener {
   private void cancel() {
     discardQuietly();
     if (ctx.leases().cancelled(lease, eventId())) {
+      ctx.onFinished().run();
       log.info("job {} cancelled; its uploads were aborted and its objects deleted", lease.jobId());
     } else {
       lost();
