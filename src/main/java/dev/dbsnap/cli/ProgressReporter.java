@@ -12,7 +12,8 @@ final class ProgressReporter {
   private final PrintStream out;
   private final boolean terminal;
   private final boolean quiet;
-  private final long startNanos = System.nanoTime();
+  private long startNanos = System.nanoTime();
+  private long baseBytes;
   private long lastDraw;
   private boolean drawn;
 
@@ -23,17 +24,25 @@ final class ProgressReporter {
   }
 
   synchronized void update(ExportListener.Progress p) {
+    update(p, false);
+  }
+
+  /**
+   * Shows {@code p}; unless {@code force}, only when the last line or redraw is old enough. A watcher
+   * of a remote job forces a line when the table changes, so that a log shows each table.
+   */
+  synchronized void update(ExportListener.Progress p, boolean force) {
     if (quiet) {
       return;
     }
     long now = System.nanoTime();
     long interval = terminal ? 200_000_000L : 10_000_000_000L;
-    if (now - lastDraw < interval) {
+    if (!force && now - lastDraw < interval) {
       return;
     }
     lastDraw = now;
     double seconds = Math.max(0.001, (now - startNanos) / 1e9);
-    String rate = Common.humanBytes((long) (p.bytes() / seconds)) + "/s";
+    String rate = Common.humanBytes((long) (Math.max(0, p.bytes() - baseBytes) / seconds)) + "/s";
     String rows = String.format(Locale.ROOT, "%,d rows", p.rows());
     if (terminal) {
       String bar = "";
@@ -65,7 +74,16 @@ final class ProgressReporter {
     update(new ExportListener.Progress("restore", 0, 0, rows, 0, -1));
   }
 
-  double elapsedSeconds() {
+  /**
+   * Measures the rate from now and {@code bytes} on: for a job that was already running when
+   * watching began, whose earlier bytes would otherwise count as written in no time.
+   */
+  synchronized void measureRateFrom(long bytes) {
+    startNanos = System.nanoTime();
+    baseBytes = bytes;
+  }
+
+  synchronized double elapsedSeconds() {
     return (System.nanoTime() - startNanos) / 1e9;
   }
 }

@@ -56,13 +56,18 @@ public record ServerConfig(
    * @param poolSize connections kept open
    */
   public record Control(String url, String user, String password, int poolSize) {
+    /** The URL with any password parameter masked, for messages and logs. */
+    public String safeUrl() {
+      return url.replaceAll("(?i)(password=)[^&;]*", "$1***");
+    }
+
     public boolean isPostgres() {
       return url.startsWith("jdbc:postgresql:");
     }
 
     @Override
     public String toString() {
-      return "Control[url=" + url + ", user=" + user + ", password=" + (password == null ? null : "***")
+      return "Control[url=" + safeUrl() + ", user=" + user + ", password=" + (password == null ? null : "***")
           + ", poolSize=" + poolSize + "]";
     }
   }

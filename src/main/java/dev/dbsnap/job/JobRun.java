@@ -37,7 +37,7 @@ final class JobRun implements ExportListener {
 
   /** What a run needs from its service. */
   record Context(ServerConfig config, ObjectStore store, Leases leases, JobMetrics metrics, Clock clock,
-      Tuning tuning) {}
+      Tuning tuning, Runnable onFinished) {}
 
   final Leases.Lease lease;
   private final Leases.Claimed claimed;
@@ -47,6 +47,8 @@ final class JobRun implements ExportListener {
   volatile boolean cancelRequested;
   volatile boolean leaseLost;
   volatile boolean stopping;
+  /** Set once the export returned or threw: a lease found gone from here on was ended by the run itself. */
+  volatile boolean finishing;
   /** When the lease runs out unless renewed, by the service clock (epoch millis). */
   volatile long leaseDeadline;
   volatile long lastRenewal;
@@ -54,7 +56,7 @@ final class JobRun implements ExportListener {
   private long partSize;
   private long runStartNanos;
   private long lastProgressNanos;
-  private long rowsAtStart = -1;
+  private long rowsAtStart;
   private long rowsCounted;
   private long bytesCounted;
   private long finishedBytes;
@@ -83,13 +85,21 @@ final class JobRun implements ExportListener {
       log.info("job {} claimed by {}, attempt {}", id, lease.owner(), claimed.attempts());
     }
     if (cancelRequested) {
+      finishing = true;
       cancel();
       return;
     }
     try {
-      Manifest manifest = export();
+      Manifest manifest;
+      try {
+        manifest = export();
+      } finally {
+        finishing = true;
+      }
+      abortLeftoverUploads();
       Job.Progress done = finalProgress(manifest);
       if (ctx.leases().succeed(lease, manifest, done, eventId())) {
+        ctx.onFinished().run();
         log.info("job {} succeeded: {} objects, {} rows", id, manifest.objects().size(), done.rows());
       } else {
         lost();
@@ -115,13 +125,10 @@ final class JobRun implements ExportListener {
       }
     }
     if (resumeFrom == null) {
+      startCounting(null);
       return exporter(source).run(null, Exporter.OnFailure.KEEP_FOR_RESUME);
     }
-    synchronized (this) {
-      // bytes uploaded by earlier runs were counted by them
-      bytesCounted = resumeFrom.finished().stream().mapToLong(Checkpoint.FinishedObject::bytes).sum()
-          + (resumeFrom.current() == null ? 0 : resumeFrom.current().bytes());
-    }
+    startCounting(resumeFrom);
     try {
       return exporter(source).run(resumeFrom, Exporter.OnFailure.KEEP_FOR_RESUME);
     } catch (DbsnapException e) {
@@ -129,8 +136,30 @@ final class JobRun implements ExportListener {
         throw e;
       }
       restartFromScratch(e);
+      startCounting(null);
       return exporter(source).run(null, Exporter.OnFailure.KEEP_FOR_RESUME);
     }
+  }
+
+  /** Rows and bytes an earlier run already exported (and counted in the metrics) are the baseline. */
+  private synchronized void startCounting(Checkpoint resumeFrom) {
+    long rows = 0;
+    long bytes = 0;
+    if (resumeFrom != null) {
+      for (Checkpoint.FinishedObject f : resumeFrom.finished()) {
+        rows += f.rows().values().stream().mapToLong(Long::longValue).sum();
+        bytes += f.bytes();
+      }
+      if (resumeFrom.current() != null) {
+        rows += resumeFrom.current().restart().rows().values().stream().mapToLong(Long::longValue).sum();
+        bytes += resumeFrom.current().bytes();
+      }
+    }
+    rowsAtStart = rows;
+    rowsCounted = rows;
+    bytesCounted = bytes;
+    finishedBytes = 0;
+    parts = 0;
   }
 
   private void restartFromScratch(DbsnapException why) {
@@ -139,12 +168,6 @@ final class JobRun implements ExportListener {
     if (!ctx.leases().clearCheckpoint(lease)) {
       leaseLost = true;
       throw new DbsnapException(ErrorCode.CANCELLED, "lease lost");
-    }
-    synchronized (this) {
-      rowsAtStart = -1;
-      finishedBytes = 0;
-      bytesCounted = 0;
-      parts = 0;
     }
   }
 
@@ -206,6 +229,7 @@ final class JobRun implements ExportListener {
     }
     discardQuietly();
     if (ctx.leases().fail(lease, wire, message, eventId())) {
+      ctx.onFinished().run();
       if (code == ErrorCode.INTERNAL) {
         log.error("job {} failed: {}", id, message, e);
       } else {
@@ -219,6 +243,7 @@ final class JobRun implements ExportListener {
   private void cancel() {
     discardQuietly();
     if (ctx.leases().cancelled(lease, eventId())) {
+      ctx.onFinished().run();
       log.info("job {} cancelled; its uploads were aborted and its objects deleted", lease.jobId());
     } else {
       lost();
@@ -226,11 +251,26 @@ final class JobRun implements ExportListener {
   }
 
   private void lost() {
-    log.warn("job {}: {} lost its lease; another worker continues it", lease.jobId(), lease.owner());
+    log.warn("job {}: {} lost its lease and stopped without touching its objects", lease.jobId(), lease.owner());
     try {
       ctx.leases().endRun(lease, "lease_lost");
     } catch (DbsnapException e) {
       // the run row stays open; the control database is unreachable anyway
+    }
+  }
+
+  /**
+   * A finished export owns no upload; any still open under its directory was abandoned (an
+   * upload restarted from scratch on resume, or one a former owner began) and is aborted now.
+   */
+  private void abortLeftoverUploads() {
+    try {
+      for (var pending : ctx.store().pendingUploads(exportDir)) {
+        ctx.store().resumeMultipart(pending.key(), pending.uploadId()).abort();
+        log.info("job {}: aborted an abandoned upload of {}", lease.jobId(), pending.key());
+      }
+    } catch (RuntimeException e) {
+      log.warn("job {}: could not abort abandoned uploads ({}); the janitor will", lease.jobId(), e.getMessage());
     }
   }
 
@@ -307,10 +347,6 @@ final class JobRun implements ExportListener {
     Job.Progress snapshot;
     synchronized (this) {
       long now = System.nanoTime();
-      if (rowsAtStart < 0) {
-        rowsAtStart = p.rows();
-        rowsCounted = p.rows();
-      }
       ctx.metrics().rowsExported(Math.max(0, p.rows() - rowsCounted));
       rowsCounted = Math.max(rowsCounted, p.rows());
       double seconds = (now - runStartNanos) / 1e9;
@@ -340,7 +376,7 @@ final class JobRun implements ExportListener {
       count += (int) Math.max(1, (o.bytes() + partSize - 1) / partSize);
     }
     double seconds = (System.nanoTime() - runStartNanos) / 1e9;
-    long fromHere = rows - Math.max(0, rowsAtStart);
+    long fromHere = rows - rowsAtStart;
     ctx.metrics().rowsExported(Math.max(0, rows - rowsCounted));
     return new Job.Progress(m.tables().size(), m.tables().size(), null, rows, bytes, count,
         progress.rowEstimate(), seconds > 0 ? fromHere / seconds : 0);

@@ -7,7 +7,6 @@ import dev.dbsnap.export.Exporter;
 import dev.dbsnap.storage.ObjectStore;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
-import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,7 +16,6 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +37,7 @@ public final class JobService implements AutoCloseable {
   private final Workers workers;
   private final Janitor janitor;
   private final ScheduledExecutorService janitorTimer;
+  private final WebhookDispatcher dispatcher;
   private final String processId;
 
   private JobService(ServerConfig config, ControlDb db, ObjectStore store, PrometheusRegistry registry, Clock clock,
@@ -50,9 +49,19 @@ public final class JobService implements AutoCloseable {
     JobMetrics metrics = new JobMetrics(registry, db);
     this.store = new TimedObjectStore(store, metrics);
     this.table = new JobTable(db, clock);
-    this.submitter = new Submitter(config, db, clock, callbackCheck(config));
+    CallbackGuard guard;
+    try {
+      guard = new CallbackGuard(config.webhooks().allowHosts());
+    } catch (IllegalArgumentException e) {
+      throw new DbsnapException(ErrorCode.INVALID_ARGUMENT, "webhooks.allowHosts: " + e.getMessage(), e);
+    }
+    this.submitter = new Submitter(config, db, clock, guard::check);
+    this.dispatcher = config.webhooks().secret() == null ? null : new WebhookDispatcher(db,
+        new WebhookSender(new WebhookSigner(config.webhooks().secret()), guard, config.webhooks().timeout(), clock),
+        config.webhooks(), metrics, clock, config.workers().poll());
     Leases leases = new Leases(db, clock, config.workers().leaseTtl());
-    this.workers = new Workers(new JobRun.Context(config, this.store, leases, metrics, clock, tuning), processId);
+    this.workers = new Workers(new JobRun.Context(config, this.store, leases, metrics, clock, tuning,
+        this::wakeDispatcher), processId);
     this.janitor = new Janitor(config.retention(), db, this.store, clock);
     this.janitorTimer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "dbsnap-janitor");
@@ -83,6 +92,9 @@ public final class JobService implements AutoCloseable {
       throw e;
     }
     service.workers.start();
+    if (service.dispatcher != null) {
+      service.dispatcher.start();
+    }
     long every = Math.max(1000, config.retention().janitorInterval().toMillis());
     service.janitorTimer.scheduleWithFixedDelay(service::janitorTick, every, every, TimeUnit.MILLISECONDS);
     log.info("job service {} started: control database {}, {} workers", service.processId,
@@ -90,8 +102,10 @@ public final class JobService implements AutoCloseable {
     return service;
   }
 
-  private static BiConsumer<URI, String> callbackCheck(ServerConfig config) {
-    return (url, field) -> {};
+  private void wakeDispatcher() {
+    if (dispatcher != null) {
+      dispatcher.wakeUp();
+    }
   }
 
   private static String processId() {
@@ -166,6 +180,7 @@ public final class JobService implements AutoCloseable {
     switch (table.cancel(id, "msg_" + Ulid.next(clock.instant()))) {
       case CANCELLED -> {
         log.info("job {} cancelled while queued", id);
+        wakeDispatcher();
         try {
           // a queued job may hold the parts of an earlier attempt, kept for its retry
           Exporter.discard(store, exportDir(id));
@@ -186,6 +201,11 @@ public final class JobService implements AutoCloseable {
       default -> throw new IllegalStateException();
     }
     return find(id).orElseThrow(() -> new DbsnapException(ErrorCode.NOT_FOUND, "no job '" + id + "'"));
+  }
+
+  /** The run of a job on this process's workers, if it runs here now. */
+  Optional<JobRun> runningHere(String id) {
+    return workers.running(id);
   }
 
   /** The key prefix of a job's objects in the store, ending in '/'. */
@@ -226,6 +246,9 @@ public final class JobService implements AutoCloseable {
     janitorTimer.shutdownNow();
     Duration ttl = config.workers().leaseTtl();
     workers.stop(ttl.compareTo(Duration.ofSeconds(10)) > 0 ? ttl : Duration.ofSeconds(10));
+    if (dispatcher != null) {
+      dispatcher.stop();
+    }
     db.close();
     log.info("job service {} stopped", processId);
   }

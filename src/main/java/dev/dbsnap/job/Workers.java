@@ -131,6 +131,9 @@ final class Workers {
         if (now - run.lastRenewal >= beatMillis) {
           Leases.Renewal r = ctx.leases().renew(run.lease);
           if (!r.held()) {
+            if (run.finishing) {
+              continue; // it has just recorded its outcome, which ends the lease
+            }
             run.leaseLost = true;
             log.warn("job {}: lease of {} was lost; stopping without touching its objects", run.jobId(),
                 run.lease.owner());

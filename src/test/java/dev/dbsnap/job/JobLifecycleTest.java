@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Clock;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,9 +35,11 @@ class JobLifecycleTest {
   private void runsToSucceeded(String controlUrl) throws Exception {
     Path demo = dir.resolve("demo.db");
     DemoDatabase.create(demo, 3000);
+    PrometheusRegistry registry = new PrometheusRegistry();
     try (ObjectStore store = ObjectStore.open(dir.resolve("store").toString(), null);
-        JobService service = start(config(controlUrl, Map.of("demo", demo.toString()), workers(2)), store)) {
-      Job queued = service.submit(null, request("demo", Format.CSV, Compression.GZIP));
+        JobService service = JobService.start(config(controlUrl, Map.of("demo", demo.toString()), workers(2)), store,
+            registry, Clock.systemUTC(), new Tuning(64 * 1024))) {
+      Job queued = service.submit(null, request("demo", Format.JSONL, Compression.NONE));
       assertThat(queued.id()).matches("exp_[0-9a-hjkmnp-tv-z]{26}");
       assertThat(queued.state()).isIn(JobState.QUEUED, JobState.RUNNING);
 
@@ -55,6 +59,12 @@ class JobLifecycleTest {
       assertThat(done.progress().rows()).isEqualTo(3000);
       assertThat(done.progress().tablesDone()).isEqualTo(3);
       assertThat(done.error()).isNull();
+      assertThat(service.controlDbReachable()).isTrue();
+      String metrics = MetricsText.of(registry);
+      assertThat(metrics).contains("dbsnap_jobs{state=\"succeeded\"} 1.0").contains("dbsnap_jobs{state=\"queued\"} 0.0")
+          .contains("dbsnap_rows_exported_total 3000.0")
+          .contains("dbsnap_bytes_exported_total " + manifest.objects().stream().mapToLong(Manifest.ObjectEntry::bytes).sum() + ".0")
+          .containsPattern("dbsnap_part_upload_seconds_count [1-9]");
       try (Connection c = connect(controlUrl); Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SELECT outcome, ended_at FROM job_runs WHERE job_id = '" + done.id() + "'")) {
         assertThat(rs.next()).isTrue();
