@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
     description = "Streaming, resumable exports of PostgreSQL and SQLite databases into object storage.",
-    subcommands = {DumpCommand.class, RestoreCommand.class, VerifyCommand.class, DemoCommand.class, ExportCommand.class,
+    subcommands = {DumpCommand.class, RestoreCommand.class, VerifyCommand.class, DemoCommand.class, ServeCommand.class,
+        ExportCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
