@@ -122,6 +122,30 @@ class JobWebhookTest {
   }
 
   @Test
+  void two_processes_on_one_control_database_send_each_event_once() throws Exception {
+    answers.add(200);
+    Path demo = dir.resolve("demo.db");
+    DemoDatabase.create(demo, 10);
+    String control = dev.dbsnap.source.PgTestServer.newDatabaseUrl();
+    ServerConfig.Webhooks webhooks = new ServerConfig.Webhooks(SECRET, List.of("127.0.0.1"), Duration.ofSeconds(5),
+        Duration.ofMillis(100), Duration.ofHours(1));
+    ServerConfig config = JobFixture.config(control, Map.of("demo", demo.toString()), workers(2), webhooks,
+        retention());
+    List<String> ids = new ArrayList<>();
+    try (ObjectStore store = ObjectStore.open(dir.resolve("store").toString(), null);
+        JobService a = start(config, store);
+        JobService b = start(config, store)) {
+      for (int i = 0; i < 12; i++) {
+        ids.add((i % 2 == 0 ? a : b).submit(null, withCallback(hook())).id());
+      }
+      await("every webhook to be delivered", Duration.ofSeconds(30),
+          () -> ids.stream().allMatch(id -> a.find(id).orElseThrow().webhook().delivered()));
+    }
+    assertThat(deliveries).hasSize(12);
+    assertThat(deliveries.stream().map(d -> d.headers().get("webhook-id")).distinct()).hasSize(12);
+  }
+
+  @Test
   void a_cancelled_job_sends_export_cancelled_even_without_workers() throws Exception {
     answers.add(204);
     Path demo = dir.resolve("demo.db");

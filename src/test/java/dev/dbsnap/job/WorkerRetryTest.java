@@ -81,4 +81,61 @@ class WorkerRetryTest {
       }
     }
   }
+
+  @Test
+  void a_table_gone_before_the_run_fails_the_job_at_once_without_retries() throws Exception {
+    String control = "jdbc:sqlite:" + dir.resolve("control.db");
+    Path demo = dir.resolve("demo.db");
+    DemoDatabase.create(demo, 100);
+    Map<String, String> sources = Map.of("demo", demo.toString());
+    try (ObjectStore store = ObjectStore.open(dir.resolve("store").toString(), null)) {
+      String id;
+      try (JobService api = start(config(control, sources, workers(0)), store)) {
+        id = api.submit(null, request("demo", List.of("events"))).id();
+      }
+      try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + demo)) {
+        c.createStatement().execute("DROP TABLE events");
+      }
+      try (JobService service = start(config(control, sources, workers(1)), store)) {
+        Job failed = awaitState(service, id, JobState.FAILED);
+
+        assertThat(failed.attempts()).isEqualTo(1);
+        assertThat(failed.error().code()).isEqualTo("unknown_table");
+        assertThat(failed.error().message()).contains("events");
+        assertThat(store.list(service.exportDir(id))).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void a_checkpoint_that_cannot_be_resumed_restarts_the_export_from_scratch() throws Exception {
+    String control = "jdbc:sqlite:" + dir.resolve("control.db");
+    Path demo = dir.resolve("demo.db");
+    DemoDatabase.create(demo, 100);
+    Map<String, String> sources = Map.of("demo", demo.toString());
+    try (ObjectStore store = ObjectStore.open(dir.resolve("store").toString(), null)) {
+      String garbled;
+      String foreign;
+      try (JobService api = start(config(control, sources, workers(0)), store)) {
+        garbled = api.submit(null, request("demo", List.of())).id();
+        foreign = api.submit(null, request("demo", List.of("orders"))).id();
+      }
+      try (var c = connect(control);
+          var ps = c.prepareStatement("UPDATE jobs SET checkpoint_json = ? WHERE id = ?")) {
+        ps.setString(1, "not a checkpoint");
+        ps.setString(2, garbled);
+        ps.executeUpdate();
+        ps.setString(1, "{\"exportId\":\"" + foreign + "\",\"fingerprint\":\"0\",\"finished\":[]}");
+        ps.setString(2, foreign);
+        ps.executeUpdate();
+      }
+      try (JobService service = start(config(control, sources, workers(1)), store)) {
+        for (String id : List.of(garbled, foreign)) {
+          Job done = awaitState(service, id, JobState.SUCCEEDED);
+          assertThat(done.attempts()).isEqualTo(1);
+          assertThat(done.manifest().resumed()).isFalse();
+        }
+      }
+    }
+  }
 }
