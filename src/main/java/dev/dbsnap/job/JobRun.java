@@ -89,23 +89,24 @@ final class JobRun implements ExportListener {
       cancel();
       return;
     }
+    Manifest manifest;
     try {
-      Manifest manifest;
-      try {
-        manifest = export();
-      } finally {
-        finishing = true;
-      }
-      abortLeftoverUploads();
-      Job.Progress done = finalProgress(manifest);
-      if (ctx.leases().succeed(lease, manifest, done, eventId())) {
-        ctx.onFinished().run();
-        log.info("job {} succeeded: {} objects, {} rows", id, manifest.objects().size(), done.rows());
-      } else {
-        lost();
-      }
+      manifest = export();
     } catch (RuntimeException e) {
+      finishing = true;
       ended(e);
+      return;
+    }
+    finishing = true;
+    abortLeftoverUploads();
+    Job.Progress done = finalProgress(manifest);
+    // A control database failure here propagates: the lease expires and the next owner resumes from
+    // the last checkpoint, which finds every object finished and writes the manifest again.
+    if (ctx.leases().succeed(lease, manifest, done, eventId())) {
+      ctx.onFinished().run();
+      log.info("job {} succeeded: {} objects, {} rows", id, manifest.objects().size(), done.rows());
+    } else {
+      lost();
     }
   }
 
@@ -164,11 +165,12 @@ final class JobRun implements ExportListener {
 
   private void restartFromScratch(DbsnapException why) {
     log.warn("job {} cannot resume ({}); starting it again from scratch", lease.jobId(), why.getMessage());
-    Exporter.discard(ctx.store(), exportDir);
+    // The checkpoint goes first: a checkpoint left behind by a crash must never name deleted objects.
     if (!ctx.leases().clearCheckpoint(lease)) {
       leaseLost = true;
       throw new DbsnapException(ErrorCode.CANCELLED, "lease lost");
     }
+    Exporter.discard(ctx.store(), exportDir);
   }
 
   private Exporter exporter(Source source) {
@@ -227,8 +229,10 @@ final class JobRun implements ExportListener {
     if (transientFailure(e)) {
       message = message + " (gave up after " + claimed.attempts() + " attempts)";
     }
-    discardQuietly();
+    // Failed first, then discarded: objects deleted under a job that is still running would be
+    // listed as finished by its checkpoint when another worker resumed it.
     if (ctx.leases().fail(lease, wire, message, eventId())) {
+      discardQuietly();
       ctx.onFinished().run();
       if (code == ErrorCode.INTERNAL) {
         log.error("job {} failed: {}", id, message, e);
@@ -240,6 +244,7 @@ final class JobRun implements ExportListener {
     }
   }
 
+  /** Discarded first, then cancelled: cancel_requested stays set, so a crash in between is finished by the next owner. */
   private void cancel() {
     discardQuietly();
     if (ctx.leases().cancelled(lease, eventId())) {
