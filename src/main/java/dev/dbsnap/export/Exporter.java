@@ -326,7 +326,12 @@ public final class Exporter {
           return attempt(index, object, resume, uploads, consistent);
         } catch (PartWriter.OverlapMismatch e) {
           // The data before the boundary changed since the crash: write the object again from
-          // its start, so nothing of the old bytes survives.
+          // its start, so nothing of the old bytes survives, and drop the old upload.
+          try {
+            store.resumeMultipart(object.key(), resume.uploadId()).abort();
+          } catch (DbsnapException gone) {
+            // already aborted or expired: nothing to drop
+          }
           return attempt(index, object, null, uploads, consistent);
         }
       } finally {

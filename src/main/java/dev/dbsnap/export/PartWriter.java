@@ -159,13 +159,14 @@ final class PartWriter extends OutputStream {
         throw new OverlapMismatch(key);
       }
     }
-    markCrc.update(b, off, len);
     while (len > 0) {
       if (count == partSize) {
         seal();
       }
       int n = Math.min(len, partSize - count);
       System.arraycopy(b, off, buffer, count, n);
+      // only bytes up to a part boundary belong to that part's overlap checksum
+      markCrc.update(b, off, n);
       count += n;
       position += n;
       off += n;

@@ -23,6 +23,8 @@ final class CrashingStore implements ObjectStore {
 
   private final ObjectStore real;
   private final AtomicInteger partsLeft;
+  /** Keys of the multipart uploads started through this store, in order. */
+  final List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   CrashingStore(ObjectStore real, int partsBeforeCrash) {
     this.real = real;
@@ -58,6 +60,7 @@ final class CrashingStore implements ObjectStore {
 
   @Override
   public MultipartUpload startMultipart(String key) {
+    started.add(key);
     alive();
     return wrap(real.startMultipart(key));
   }
