@@ -93,25 +93,25 @@ class TakeoverIT {
       String body = "{\"format\":\"sql\",\"compression\":\"none\",\"partSize\":\"5MiB\"}";
       String id = submit(a.baseUri, "demo", body).path("id").asText();
 
-      // Kill whichever process runs the job once it has uploaded two parts.
+      // Kill whichever process runs the job once its checkpoint holds two uploaded parts of the
+      // object (read from the control database, where every part's checkpoint lands at once).
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      JsonNode status = get(a.baseUri, id);
-      while (status.path("progress").path("parts").asInt() < 2) {
-        assertThat(status.path("status").asText()).as("the job finished before it could be interrupted: "
-            + status).isIn("queued", "running");
+      Lease lease = lease(controlUrl, id);
+      while (lease.parts() < 2) {
+        assertThat(lease.state()).as("the job finished before it could be interrupted").isIn("queued", "running");
         if (System.nanoTime() > deadline) {
-          fail("the job uploaded fewer than two parts in 90 s: " + status + "\n" + a.output() + b.output());
+          fail("the job uploaded fewer than two parts in 90 s: " + lease + "\n" + a.output() + b.output());
         }
-        Thread.sleep(20);
-        status = get(a.baseUri, id);
+        Thread.sleep(10);
+        lease = lease(controlUrl, id);
       }
-      String owner = runs(controlUrl, id).get(0).owner();
+      String owner = lease.owner();
       ServeProcess victim = owner.contains(":" + a.pid() + ":") ? a : b;
       ServeProcess survivor = victim == a ? b : a;
       assertThat(owner).as("the lease owner names the process").contains(":" + victim.pid() + ":");
       victim.kill();
-      System.out.println("TakeoverIT: killed " + owner + " after " + status.path("progress").path("parts")
-          + " parts");
+      assertThat(lease(controlUrl, id).state()).as("still running when its process was killed").isEqualTo("running");
+      System.out.println("TakeoverIT: killed " + owner + " after " + lease.parts() + " parts");
 
       JsonNode done = awaitTerminal(survivor.baseUri, id, 150);
       assertThat(done.path("status").asText()).as(done + "\n" + survivor.output()).isEqualTo("succeeded");
@@ -119,6 +119,7 @@ class TakeoverIT {
       assertThat(runs).hasSize(2);
       assertThat(runs.get(1).owner()).contains(":" + survivor.pid() + ":");
       assertThat(done.path("attempts").asInt()).isEqualTo(2);
+      assertThat(done.path("consistent").asBoolean()).as("continued from the checkpoint, not started again").isFalse();
 
       String referenceId = submit(survivor.baseUri, "demo", body).path("id").asText();
       JsonNode reference = awaitTerminal(survivor.baseUri, referenceId, 150);
@@ -164,6 +165,23 @@ class TakeoverIT {
   }
 
   record Run(String owner, long startedAt) {}
+
+  record Lease(String state, String owner, int parts) {}
+
+  /** The job's state, lease owner and the parts its checkpoint records for the object in progress. */
+  private static Lease lease(String controlUrl, String jobId) throws Exception {
+    try (Connection c = DriverManager.getConnection(controlUrl, PgTestServer.USER, null);
+        PreparedStatement st = c.prepareStatement(
+            "SELECT state, lease_owner, checkpoint_json FROM jobs WHERE id = ?")) {
+      st.setString(1, jobId);
+      try (ResultSet rs = st.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        String checkpoint = rs.getString(3);
+        int parts = checkpoint == null ? 0 : JSON.readTree(checkpoint).path("current").path("parts").size();
+        return new Lease(rs.getString(1), rs.getString(2), parts);
+      }
+    }
+  }
 
   private static List<Run> runs(String controlUrl, String jobId) throws Exception {
     try (Connection c = DriverManager.getConnection(controlUrl, PgTestServer.USER, null);
