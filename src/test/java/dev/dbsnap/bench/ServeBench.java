@@ -204,8 +204,12 @@ public final class ServeBench {
 
   private Process startServer(Path config, Path log) throws Exception {
     Path jar = Path.of("target", "dbsnap.jar");
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-        "-XX:+UseSerialGC", "-jar", jar.toString(), "serve", "--config", config.toString());
+    // the server's JVM options as bin/dbsnap sets them for serve, unless DBSNAP_JAVA_OPTS says otherwise
+    String opts = System.getenv().getOrDefault("DBSNAP_JAVA_OPTS", "-Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=5");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.addAll(List.of(opts.trim().split("\\s+")));
+    cmd.addAll(List.of("-Xlog:gc:file=" + log.resolveSibling("gc.log"), "-jar", jar.toString(), "serve", "--config",
+        config.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("DBSNAP_"));
     Process p = pb.start();

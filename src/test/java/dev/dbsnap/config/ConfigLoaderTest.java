@@ -41,7 +41,7 @@ class ConfigLoaderTest {
     assertThat(loaded.embeddedDefaults()).isTrue();
     assertThat(c.http()).isEqualTo(new ServerConfig.Http("127.0.0.1", 8080, 65536));
     assertThat(c.control().url()).isEqualTo("jdbc:sqlite:" + data.resolve("control.db"));
-    assertThat(c.control().poolSize()).isEqualTo(4);
+    assertThat(c.control().poolSize()).isEqualTo(12);
     assertThat(c.store().location()).isEqualTo(data.resolve("exports").toString());
     assertThat(c.store().presignTtl()).isEqualTo(Duration.ofMinutes(15));
     assertThat(c.sources()).containsOnlyKeys("demo");
@@ -127,7 +127,7 @@ class ConfigLoaderTest {
     assertThat(c.sources().get("shop")).isEqualTo(new SourceConfig("shop", "jdbc:postgresql://db/shop", "exporter", "s3cret"));
     assertThat(c.sources().get("notes").url()).isEqualTo("jdbc:sqlite:" + Path.of("notes.db").toAbsolutePath());
     assertThat(c.tokens()).containsExactly(new TokenConfig("env", ConfigLoader.hashToken("dbs_abc"), Set.of("*")));
-    assertThat(c.control()).isEqualTo(new ServerConfig.Control("jdbc:postgresql://db/dbsnap", "dbsnap", "control-pw", 8));
+    assertThat(c.control()).isEqualTo(new ServerConfig.Control("jdbc:postgresql://db/dbsnap", "dbsnap", "control-pw", 12));
     assertThat(c.store().location()).isEqualTo("s3://bucket/exports");
     assertThat(c.webhooks().secret()).isEqualTo(SECRET);
     assertThat(c.http().port()).isEqualTo(8080);
