@@ -2,15 +2,14 @@ package dev.dbsnap.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dbsnap.cli.CliTest.Result;
+
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ConfigLoader;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.server.DbsnapServer;
 import dev.dbsnap.storage.ObjectStore;
 import dev.dbsnap.storage.S3ProxyServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -115,7 +114,6 @@ class ExportAgainstServerTest {
     assertThat(other.err().strip().lines().count()).isEqualTo(1);
   }
 
-  record Result(int code, String out, String err) {}
 
   private static Result export(String... args) {
     List<String> all = new ArrayList<>(List.of("export"));
@@ -124,24 +122,8 @@ class ExportAgainstServerTest {
     return run(all.toArray(String[]::new));
   }
 
-  private static synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setOut(o);
-      System.setErr(e);
-      try {
-        code = Main.run(args);
-      } finally {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-      }
-    }
-    Result r = new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static Result run(String... args) {
+    Result r = CliTest.run(args);
     assertThat(r.out() + r.err()).as("output").doesNotContain(TOKEN);
     return r;
   }

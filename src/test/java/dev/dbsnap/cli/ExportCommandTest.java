@@ -2,6 +2,8 @@ package dev.dbsnap.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dbsnap.cli.CliTest.Result;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,7 +14,6 @@ import dev.dbsnap.job.JobJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -397,8 +398,6 @@ class ExportCommandTest {
 
   // --- the command line, run in-process ---
 
-  record Result(int code, String out, String err) {}
-
   Result cli(String command, String... args) {
     List<String> all = new ArrayList<>(List.of("export", command));
     all.addAll(List.of(args));
@@ -406,24 +405,9 @@ class ExportCommandTest {
     return run(all.toArray(String[]::new));
   }
 
-  static synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setOut(o);
-      System.setErr(e);
-      try {
-        code = Main.run(args);
-      } finally {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-      }
-    }
-    Result r = new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  /** Runs the command line like {@link CliTest#run}, and checks that the token never shows. */
+  static Result run(String... args) {
+    Result r = CliTest.run(args);
     assertThat(r.out() + r.err()).as("output").doesNotContain(TOKEN);
     return r;
   }
