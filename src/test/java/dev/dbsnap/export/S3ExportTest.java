@@ -7,7 +7,8 @@ import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.source.Source;
-import dev.dbsnap.storage.CompletedPart;
+import dev.dbsnap.storage.ForwardingMultipartUpload;
+import dev.dbsnap.storage.ForwardingObjectStore;
 import dev.dbsnap.storage.MultipartUpload;
 import dev.dbsnap.storage.ObjectInfo;
 import dev.dbsnap.storage.ObjectStore;
@@ -28,7 +29,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -259,95 +259,21 @@ class S3ExportTest {
   }
 
   /** A store that passes everything to another, with a hook on each part upload. */
-  private abstract static class WrappedStore implements ObjectStore {
-    private final ObjectStore real;
-
+  private abstract static class WrappedStore extends ForwardingObjectStore {
     WrappedStore(ObjectStore real) {
-      this.real = real;
+      super(real);
     }
 
     abstract String uploadPart(MultipartUpload upload, int number, byte[] data, int length);
 
-    private MultipartUpload wrap(MultipartUpload upload) {
-      return new MultipartUpload() {
-        @Override
-        public String key() {
-          return upload.key();
-        }
-
-        @Override
-        public String uploadId() {
-          return upload.uploadId();
-        }
-
+    @Override
+    protected MultipartUpload wrap(MultipartUpload upload) {
+      return new ForwardingMultipartUpload(upload) {
         @Override
         public String uploadPart(int partNumber, byte[] data, int length) {
           return WrappedStore.this.uploadPart(upload, partNumber, data, length);
         }
-
-        @Override
-        public void complete(List<CompletedPart> parts) {
-          upload.complete(parts);
-        }
-
-        @Override
-        public void abort() {
-          upload.abort();
-        }
       };
     }
-
-    @Override
-    public String describe() {
-      return real.describe();
-    }
-
-    @Override
-    public void checkAccess() {
-      real.checkAccess();
-    }
-
-    @Override
-    public void put(String key, byte[] data) {
-      real.put(key, data);
-    }
-
-    @Override
-    public MultipartUpload startMultipart(String key) {
-      return wrap(real.startMultipart(key));
-    }
-
-    @Override
-    public MultipartUpload resumeMultipart(String key, String uploadId) {
-      return wrap(real.resumeMultipart(key, uploadId));
-    }
-
-    @Override
-    public InputStream get(String key) {
-      return real.get(key);
-    }
-
-    @Override
-    public Optional<ObjectInfo> head(String key) {
-      return real.head(key);
-    }
-
-    @Override
-    public List<ObjectInfo> list(String prefix) {
-      return real.list(prefix);
-    }
-
-    @Override
-    public void delete(String key) {
-      real.delete(key);
-    }
-
-    @Override
-    public List<PendingUpload> pendingUploads(String prefix) {
-      return real.pendingUploads(prefix);
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -1,12 +1,13 @@
 package dev.dbsnap.job;
 
 import dev.dbsnap.storage.CompletedPart;
+import dev.dbsnap.storage.ForwardingMultipartUpload;
+import dev.dbsnap.storage.ForwardingObjectStore;
 import dev.dbsnap.storage.MultipartUpload;
 import dev.dbsnap.storage.ObjectInfo;
 import dev.dbsnap.storage.ObjectStore;
 import dev.dbsnap.storage.PendingUpload;
 import java.io.InputStream;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -18,21 +19,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * gate until the test opens it ({@link #open()}) or kills the store ({@link #kill()}): from then
  * on every call fails and nothing reaches the real store, as if the process had died.
  */
-final class GatedStore implements ObjectStore {
+final class GatedStore extends ForwardingObjectStore {
   static final class Dead extends RuntimeException {
     Dead() {
       super("simulated dead process");
     }
   }
 
-  private final ObjectStore real;
   private final AtomicInteger partsLeft;
   private final CountDownLatch gate = new CountDownLatch(1);
   private final CountDownLatch reached = new CountDownLatch(1);
   private volatile boolean dead;
 
   GatedStore(ObjectStore real, int partsBeforeGate) {
-    this.real = real;
+    super(real);
     this.partsLeft = new AtomicInteger(partsBeforeGate);
   }
 
@@ -73,62 +73,48 @@ final class GatedStore implements ObjectStore {
   }
 
   @Override
-  public String describe() {
-    return real.describe();
-  }
-
-  @Override
   public void checkAccess() {
     alive();
-    real.checkAccess();
+    super.checkAccess();
   }
 
   @Override
   public void put(String key, byte[] data) {
     alive();
-    real.put(key, data);
+    super.put(key, data);
   }
 
   @Override
   public MultipartUpload startMultipart(String key) {
     alive();
-    return wrap(real.startMultipart(key));
+    return super.startMultipart(key);
   }
 
   @Override
   public MultipartUpload resumeMultipart(String key, String uploadId) {
     alive();
-    return wrap(real.resumeMultipart(key, uploadId));
+    return super.resumeMultipart(key, uploadId);
   }
 
-  private MultipartUpload wrap(MultipartUpload upload) {
-    return new MultipartUpload() {
-      @Override
-      public String key() {
-        return upload.key();
-      }
-
-      @Override
-      public String uploadId() {
-        return upload.uploadId();
-      }
-
+  @Override
+  protected MultipartUpload wrap(MultipartUpload upload) {
+    return new ForwardingMultipartUpload(upload) {
       @Override
       public String uploadPart(int partNumber, byte[] data, int length) {
         pass();
-        return upload.uploadPart(partNumber, data, length);
+        return delegate.uploadPart(partNumber, data, length);
       }
 
       @Override
       public void complete(List<CompletedPart> parts) {
         alive();
-        upload.complete(parts);
+        delegate.complete(parts);
       }
 
       @Override
       public void abort() {
         alive();
-        upload.abort();
+        delegate.abort();
       }
     };
   }
@@ -136,38 +122,30 @@ final class GatedStore implements ObjectStore {
   @Override
   public InputStream get(String key) {
     alive();
-    return real.get(key);
+    return super.get(key);
   }
 
   @Override
   public Optional<ObjectInfo> head(String key) {
     alive();
-    return real.head(key);
+    return super.head(key);
   }
 
   @Override
   public List<ObjectInfo> list(String prefix) {
     alive();
-    return real.list(prefix);
+    return super.list(prefix);
   }
 
   @Override
   public void delete(String key) {
     alive();
-    real.delete(key);
+    super.delete(key);
   }
 
   @Override
   public List<PendingUpload> pendingUploads(String prefix) {
     alive();
-    return real.pendingUploads(prefix);
+    return super.pendingUploads(prefix);
   }
-
-  @Override
-  public Optional<java.net.URI> presignedGet(String key, Duration ttl) {
-    return real.presignedGet(key, ttl);
-  }
-
-  @Override
-  public void close() {}
 }
