@@ -1,0 +1,117 @@
+package dev.dbsnap.export;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Where an export stands after an uploaded part: the objects finished, and for the object being
+ * written the parts uploaded and the point to restart from (DESIGN 4). Small, immutable and
+ * serialisable as JSON ({@link #toJson()}, {@link #fromJson(String)}); no data bytes are kept.
+ *
+ * @param exportId the export this belongs to
+ * @param fingerprint a digest of the options that shape the bytes; resume refuses other options
+ * @param startedAt when the export first started (ISO-8601), kept across resumes
+ * @param finished objects completed so far, in plan order
+ * @param current the object being written, or null between objects
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Checkpoint(
+    String exportId,
+    String fingerprint,
+    String startedAt,
+    List<FinishedObject> finished,
+    Current current) {
+  static final ObjectMapper JSON =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  public Checkpoint {
+    Objects.requireNonNull(exportId, "exportId");
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    finished = List.copyOf(finished);
+  }
+
+  /** An object completed by an earlier part of the export. */
+  public record FinishedObject(String key, long bytes, String sha256, Map<String, Long> rows) {}
+
+  /**
+   * The object in progress.
+   *
+   * @param objectIndex its position in the export's plan
+   * @param key its key
+   * @param uploadId the multipart upload it is being written by
+   * @param parts parts uploaded, in number order
+   * @param bytes bytes uploaded (the sum of the parts)
+   * @param digestState the SHA-256 state after those bytes, base64
+   * @param restart where to start re-encoding
+   */
+  public record Current(
+      int objectIndex,
+      String key,
+      String uploadId,
+      List<Part> parts,
+      long bytes,
+      String digestState,
+      RestartPoint restart) {
+    public Current {
+      parts = List.copyOf(parts);
+    }
+  }
+
+  /** An uploaded part: number, ETag, size and CRC32C (hex). */
+  public record Part(int number, String etag, long size, String crc32c) {}
+
+  /**
+   * The start of the last frame before a part boundary (DESIGN 4).
+   *
+   * @param segment which segment of the object: 0 is the object's head, 1..n its tables, n+1 its
+   *     tail
+   * @param afterKey the key of the last row before the frame, or null when the frame starts the
+   *     segment
+   * @param rows rows exported before the frame, by table display name
+   * @param overlapBytes bytes of output from the frame's start up to the part boundary
+   * @param overlapCrc CRC32C of those bytes
+   */
+  public record RestartPoint(
+      int segment,
+      List<Object> afterKey,
+      Map<String, Long> rows,
+      long overlapBytes,
+      long overlapCrc) {
+    public RestartPoint {
+      rows = Map.copyOf(rows);
+    }
+
+    RestartPoint withOverlap(long bytes, long crc) {
+      return new RestartPoint(segment, afterKey, rows, bytes, crc);
+    }
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Reads a checkpoint written by {@link #toJson()}.
+   *
+   * @throws DbsnapException RESUME_FAILED when the text is not a checkpoint
+   */
+  public static Checkpoint fromJson(String json) {
+    try {
+      return JSON.readValue(json, Checkpoint.class);
+    } catch (IOException e) {
+      throw new DbsnapException(
+          ErrorCode.RESUME_FAILED, "the checkpoint is unreadable: " + e.getMessage(), e);
+    }
+  }
+}

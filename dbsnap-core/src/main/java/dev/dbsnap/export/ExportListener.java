@@ -1,0 +1,25 @@
+package dev.dbsnap.export;
+
+/** Hears about an export's progress. Methods may be called from several threads, never at once. */
+public interface ExportListener {
+  /** A checkpoint after an uploaded part or a finished object; store it to resume after a crash. */
+  default void checkpoint(Checkpoint checkpoint) {}
+
+  /** Progress, a few times a second at most. */
+  default void progress(Progress progress) {}
+
+  ExportListener NONE = new ExportListener() {};
+
+  /**
+   * A snapshot of progress.
+   *
+   * @param table the table being read, or null
+   * @param tablesDone tables finished
+   * @param tablesTotal tables in the export
+   * @param rows rows read so far
+   * @param bytes bytes written to the store so far
+   * @param rowEstimate the database's estimate of all rows, or -1
+   */
+  record Progress(
+      String table, int tablesDone, int tablesTotal, long rows, long bytes, long rowEstimate) {}
+}

@@ -1,0 +1,629 @@
+package dev.dbsnap.export;
+
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
+import dev.dbsnap.format.ByteBuf;
+import dev.dbsnap.format.RowEncoder;
+import dev.dbsnap.source.DatabaseSchema;
+import dev.dbsnap.source.Dialect;
+import dev.dbsnap.source.Source;
+import dev.dbsnap.source.TableReader;
+import dev.dbsnap.source.TableSchema;
+import dev.dbsnap.storage.ObjectStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Runs one export: reads the source in one transaction, encodes, compresses and uploads each
+ * object, reports a checkpoint after every uploaded part, and writes the manifest last. Given a
+ * checkpoint it resumes: finished objects are kept, the object in progress continues after its last
+ * uploaded part, and the output is byte-identical to a run that never stopped.
+ *
+ * <p>On failure or cancel, the multipart upload in progress is aborted and every object this export
+ * wrote is deleted; only a crash (which runs no code) leaves parts behind, and those are what a
+ * resume continues. Not thread-safe: one instance runs one export.
+ */
+public final class Exporter {
+  /** Name of the checkpoint object the CLI keeps beside an export. */
+  public static final String CHECKPOINT_FILE = "_checkpoint.json";
+
+  private final Source source;
+  private final ObjectStore store;
+  private final String exportDir;
+  private final String exportId;
+  private final ExportOptions options;
+  private final ExportListener listener;
+  private final Clock clock;
+  private final BooleanSupplier cancelled;
+  private OnFailure onFailure = OnFailure.CLEAN_UP;
+
+  /**
+   * @param prefix the key prefix under which {@code exportId/} is created ("" for the store root)
+   * @param cancelled polled while exporting; true stops the export with CANCELLED
+   */
+  public Exporter(
+      Source source,
+      ObjectStore store,
+      String prefix,
+      String exportId,
+      ExportOptions options,
+      ExportListener listener,
+      Clock clock,
+      BooleanSupplier cancelled) {
+    if (!exportId.matches("[A-Za-z0-9._-]+")) {
+      throw new DbsnapException(
+          ErrorCode.INVALID_ARGUMENT,
+          "export id '" + exportId + "' may only hold letters, digits, '.', '_' and '-'");
+    }
+    this.source = source;
+    this.store = store;
+    this.exportDir =
+        (prefix == null || prefix.isEmpty() ? "" : stripSlashes(prefix) + "/") + exportId + "/";
+    this.exportId = exportId;
+    this.options = options;
+    this.listener = listener;
+    this.clock = clock;
+    this.cancelled = cancelled;
+  }
+
+  private static String stripSlashes(String s) {
+    return s.replaceAll("^/+|/+$", "");
+  }
+
+  /** The key prefix of this export's objects, ending in '/'. */
+  public String exportDir() {
+    return exportDir;
+  }
+
+  /**
+   * Runs the export, or resumes it from {@code resumeFrom} when that is not null.
+   *
+   * @return the manifest, already written to the store
+   * @throws DbsnapException on any failure, after cleaning up (see the class comment);
+   *     RESUME_FAILED when the checkpoint belongs to another export or other options
+   */
+  public Manifest run(Checkpoint resumeFrom) {
+    return run(resumeFrom, OnFailure.CLEAN_UP);
+  }
+
+  /** What a failed or cancelled run leaves behind. */
+  public enum OnFailure {
+    /** Abort the upload in progress and delete every object this export wrote. */
+    CLEAN_UP,
+    /**
+     * Leave everything as a crash would, so the last checkpoint can resume it; the caller decides
+     * later whether to resume or to {@link #discard(ObjectStore, String)} it. A job service wants
+     * this: a transient failure is retried from the checkpoint, and a worker that lost its lease
+     * must not touch what the new owner is writing.
+     */
+    KEEP_FOR_RESUME
+  }
+
+  /**
+   * Runs the export, or resumes it from {@code resumeFrom}, leaving what {@code onFailure} says
+   * when it fails or is cancelled.
+   *
+   * @return the manifest, already written to the store
+   * @throws DbsnapException on any failure; RESUME_FAILED when the checkpoint belongs to another
+   *     export or other options
+   */
+  public Manifest run(Checkpoint resumeFrom, OnFailure onFailure) {
+    this.onFailure = onFailure;
+    String startedAt =
+        resumeFrom != null && resumeFrom.startedAt() != null
+            ? resumeFrom.startedAt()
+            : clock.instant().toString();
+    Dialect dialect = source.dialect();
+    List<Checkpoint.FinishedObject> finished = new ArrayList<>();
+    try (Connection connection = source.connect()) {
+      DatabaseSchema schema;
+      try {
+        dialect.beginSnapshot(connection);
+        schema = dialect.introspect(connection, options.selection());
+      } catch (SQLException e) {
+        throw new DbsnapException(
+            ErrorCode.SOURCE_READ_FAILED,
+            "cannot read the structure of " + source + ": " + e.getMessage(),
+            e);
+      }
+      List<Planned> plan = plan(schema);
+      String fingerprint = fingerprint(schema, plan);
+      int first = 0;
+      Checkpoint.Current current = null;
+      if (resumeFrom != null) {
+        if (!resumeFrom.exportId().equals(exportId)
+            || !resumeFrom.fingerprint().equals(fingerprint)) {
+          throw new DbsnapException(
+              ErrorCode.RESUME_FAILED,
+              "the checkpoint of export "
+                  + resumeFrom.exportId()
+                  + " was made with other options or another table structure; start a new export");
+        }
+        finished.addAll(resumeFrom.finished());
+        first = finished.size();
+        current = resumeFrom.current();
+        abortOrphanUploads(current);
+      }
+      Run run = new Run(connection, dialect, schema, plan, fingerprint, startedAt, finished);
+      Map<String, Boolean> consistentTables = new HashMap<>();
+      for (int i = first; i < plan.size(); i++) {
+        Checkpoint.Current resumeObject =
+            current != null && current.objectIndex() == i ? current : null;
+        finished.add(run.writeObject(i, resumeObject, consistentTables));
+        listener.checkpoint(new Checkpoint(exportId, fingerprint, startedAt, finished, null));
+      }
+      Manifest manifest =
+          manifest(schema, plan, finished, startedAt, resumeFrom != null, consistentTables);
+      store.put(exportDir + Manifest.FILE, manifest.toJson());
+      store.delete(exportDir + CHECKPOINT_FILE);
+      connection.rollback();
+      return manifest;
+    } catch (RuntimeException e) {
+      cleanUp(finished);
+      throw e;
+    } catch (SQLException e) {
+      cleanUp(finished);
+      throw new DbsnapException(
+          ErrorCode.SOURCE_READ_FAILED, "reading " + source + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Aborts uploads a crash left behind that the checkpoint does not continue: a crash between
+   * starting an upload and its first checkpoint leaves one nobody will complete.
+   */
+  private void abortOrphanUploads(Checkpoint.Current current) {
+    for (var pending : store.pendingUploads(exportDir)) {
+      if (current == null || !pending.uploadId().equals(current.uploadId())) {
+        store.resumeMultipart(pending.key(), pending.uploadId()).abort();
+      }
+    }
+  }
+
+  /**
+   * Removes everything an export left under {@code exportDir} (a prefix ending in '/'): aborts its
+   * multipart uploads and deletes its objects. Safe to call again; used after a cancel or a final
+   * failure of a run that kept its parts.
+   *
+   * @return the number of uploads aborted plus objects deleted
+   */
+  public static int discard(ObjectStore store, String exportDir) {
+    int removed = 0;
+    for (var pending : store.pendingUploads(exportDir)) {
+      store.resumeMultipart(pending.key(), pending.uploadId()).abort();
+      removed++;
+    }
+    for (var object : store.list(exportDir)) {
+      store.delete(object.key());
+      removed++;
+    }
+    return removed;
+  }
+
+  private void cleanUp(List<Checkpoint.FinishedObject> finished) {
+    if (onFailure == OnFailure.KEEP_FOR_RESUME) {
+      return;
+    }
+    try {
+      for (Checkpoint.FinishedObject o : finished) {
+        store.delete(o.key());
+      }
+      store.delete(exportDir + CHECKPOINT_FILE);
+    } catch (RuntimeException suppressed) {
+      // the original failure matters more; what is left is reported by verify and the janitor
+    }
+  }
+
+  /** One object of the plan and the tables it holds. */
+  record Planned(String key, String name, List<TableSchema> tables) {}
+
+  private List<Planned> plan(DatabaseSchema schema) {
+    String suffix = options.compression().suffix();
+    List<Planned> plan = new ArrayList<>();
+    if (!options.format().objectPerTable()) {
+      String name = "dump." + options.format().extension() + suffix;
+      plan.add(new Planned(exportDir + name, name, schema.tables()));
+      return plan;
+    }
+    Map<String, Integer> used = new HashMap<>();
+    for (TableSchema t : schema.tables()) {
+      String base = safeName(t.displayName());
+      int n = used.merge(base.toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
+      String name = (n == 1 ? base : base + "~" + n) + "." + options.format().extension() + suffix;
+      plan.add(new Planned(exportDir + name, name, List.of(t)));
+    }
+    return plan;
+  }
+
+  /**
+   * A table name as a file name: letters, digits, '.', '_' and '-' kept, anything else %-escaped.
+   */
+  static String safeName(String name) {
+    StringBuilder sb = new StringBuilder();
+    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '.'
+          || c == '_'
+          || c == '-') {
+        sb.append(c);
+      } else {
+        sb.append('%').append(String.format("%02X", b & 0xff));
+      }
+    }
+    return sb.toString();
+  }
+
+  private String fingerprint(DatabaseSchema schema, List<Planned> plan) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(options.format())
+        .append('|')
+        .append(options.compression())
+        .append('|')
+        .append(options.partSize())
+        .append('|')
+        .append(options.frameSize())
+        .append('|')
+        .append(options.rowsPerInsert());
+    for (Planned p : plan) {
+      sb.append('|').append(p.key());
+    }
+    for (TableSchema t : schema.tables()) {
+      sb.append('|').append(t.displayName()).append(t.columns()).append(t.primaryKey());
+    }
+    try {
+      byte[] d =
+          MessageDigest.getInstance("SHA-256")
+              .digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Manifest manifest(
+      DatabaseSchema schema,
+      List<Planned> plan,
+      List<Checkpoint.FinishedObject> finished,
+      String startedAt,
+      boolean resumed,
+      Map<String, Boolean> consistentTables) {
+    List<Manifest.TableEntry> tables = new ArrayList<>();
+    List<Manifest.ObjectEntry> objects = new ArrayList<>();
+    for (int i = 0; i < plan.size(); i++) {
+      Planned p = plan.get(i);
+      Checkpoint.FinishedObject f = finished.get(i);
+      objects.add(new Manifest.ObjectEntry(p.name(), f.bytes(), f.sha256()));
+      for (TableSchema t : p.tables()) {
+        List<Manifest.ColumnEntry> columns =
+            t.columns().stream().map(c -> new Manifest.ColumnEntry(c.name(), c.type())).toList();
+        tables.add(
+            new Manifest.TableEntry(
+                t.displayName(),
+                p.name(),
+                f.rows().getOrDefault(t.displayName(), 0L),
+                consistentTables.getOrDefault(t.displayName(), false),
+                columns));
+      }
+    }
+    return new Manifest(
+        Version.current(),
+        exportId,
+        options.format().extension(),
+        options.compression().name().toLowerCase(java.util.Locale.ROOT),
+        schema.dialect().name().toLowerCase(java.util.Locale.ROOT),
+        schema.serverVersion(),
+        startedAt,
+        clock.instant().toString(),
+        !resumed,
+        resumed,
+        options.rowsPerInsert(),
+        tables,
+        objects,
+        schema);
+  }
+
+  /** The state of one run of the export (one connection, one snapshot). */
+  private final class Run {
+    private static final int FLUSH_BYTES = 64 * 1024;
+    private final Connection connection;
+    private final Dialect dialect;
+    private final DatabaseSchema schema;
+    private final List<Planned> plan;
+    private final String fingerprint;
+    private final String startedAt;
+    private final List<Checkpoint.FinishedObject> finished;
+    private final long rowEstimate;
+    private long rowsTotal;
+    private int tablesDone;
+
+    Run(
+        Connection connection,
+        Dialect dialect,
+        DatabaseSchema schema,
+        List<Planned> plan,
+        String fingerprint,
+        String startedAt,
+        List<Checkpoint.FinishedObject> finished) {
+      this.connection = connection;
+      this.dialect = dialect;
+      this.schema = schema;
+      this.plan = plan;
+      this.fingerprint = fingerprint;
+      this.startedAt = startedAt;
+      this.finished = finished;
+      long estimate = 0;
+      for (TableSchema t : schema.tables()) {
+        estimate = t.rowEstimate() < 0 || estimate < 0 ? -1 : estimate + t.rowEstimate();
+      }
+      this.rowEstimate = estimate;
+      for (Checkpoint.FinishedObject f : finished) {
+        tablesDone += f.rows().size();
+        rowsTotal += f.rows().values().stream().mapToLong(Long::longValue).sum();
+      }
+    }
+
+    Checkpoint.FinishedObject writeObject(
+        int index, Checkpoint.Current resume, Map<String, Boolean> consistent) {
+      Planned object = plan.get(index);
+      ExecutorService uploads =
+          Executors.newFixedThreadPool(
+              options.concurrency(),
+              r -> {
+                Thread t = new Thread(r, "dbsnap-upload");
+                t.setDaemon(true);
+                return t;
+              });
+      try {
+        try {
+          return attempt(index, object, resume, uploads, consistent);
+        } catch (PartWriter.OverlapMismatch e) {
+          // The data before the boundary changed since the crash: write the object again from
+          // its start, so nothing of the old bytes survives, and drop the old upload.
+          try {
+            store.resumeMultipart(object.key(), resume.uploadId()).abort();
+          } catch (DbsnapException gone) {
+            // already aborted or expired: nothing to drop
+          }
+          return attempt(index, object, null, uploads, consistent);
+        }
+      } finally {
+        uploads.shutdownNow();
+      }
+    }
+
+    private Checkpoint.FinishedObject attempt(
+        int index,
+        Planned object,
+        Checkpoint.Current resume,
+        ExecutorService uploads,
+        Map<String, Boolean> consistent) {
+      PartWriter.Listener onPart =
+          state ->
+              listener.checkpoint(
+                  new Checkpoint(
+                      exportId,
+                      fingerprint,
+                      startedAt,
+                      finished,
+                      new Checkpoint.Current(
+                          index,
+                          object.key(),
+                          state.uploadId(),
+                          state.parts(),
+                          state.bytes(),
+                          state.digestState(),
+                          state.restart())));
+      PartWriter writer;
+      if (resume == null) {
+        writer =
+            PartWriter.create(
+                store, object.key(), options.partSize(), options.concurrency(), uploads, onPart);
+      } else {
+        writer =
+            PartWriter.resume(
+                store,
+                object.key(),
+                options.partSize(),
+                options.concurrency(),
+                uploads,
+                onPart,
+                store.resumeMultipart(object.key(), resume.uploadId()),
+                new PartWriter.PartState(
+                    resume.uploadId(),
+                    resume.parts(),
+                    resume.bytes(),
+                    resume.digestState(),
+                    resume.restart()));
+      }
+      Map<String, Long> rows = new LinkedHashMap<>();
+      boolean ok = false;
+      try (Compression.FrameCompressor compressor = options.compression().newCompressor(writer)) {
+        int firstSegment = 0;
+        List<Object> afterKey = null;
+        if (resume != null) {
+          firstSegment = resume.restart().segment();
+          afterKey = Keys.fromJson(resume.restart().afterKey());
+          rows.putAll(resume.restart().rows());
+        }
+        encode(object, writer, compressor, firstSegment, afterKey, rows, consistent);
+        PartWriter.Result result = writer.finish(cancelled);
+        ok = true;
+        return new Checkpoint.FinishedObject(
+            object.key(), result.bytes(), result.sha256(), Map.copyOf(rows));
+      } catch (IOException e) {
+        throw new DbsnapException(
+            ErrorCode.INTERNAL, "compressing " + object.key() + " failed: " + e.getMessage(), e);
+      } catch (SQLException e) {
+        throw new DbsnapException(
+            ErrorCode.SOURCE_READ_FAILED,
+            "reading " + source + " for " + object.key() + " failed: " + e.getMessage(),
+            e);
+      } finally {
+        if (!ok) {
+          if (onFailure == OnFailure.KEEP_FOR_RESUME) {
+            writer.abandon();
+          } else {
+            writer.abort();
+          }
+        }
+      }
+    }
+
+    private void encode(
+        Planned object,
+        PartWriter writer,
+        Compression.FrameCompressor compressor,
+        int firstSegment,
+        List<Object> afterKey,
+        Map<String, Long> rows,
+        Map<String, Boolean> consistent)
+        throws IOException, SQLException {
+      RowEncoder encoder = options.format().encoder(schema, options.rowsPerInsert());
+      ByteBuf buf = new ByteBuf(FLUSH_BYTES * 2);
+      List<TableSchema> tables = object.tables();
+      int tail = tables.size() + 1;
+      for (int segment = firstSegment; segment <= tail; segment++) {
+        if (segment == 0 || segment == tail) {
+          writer.mark(new Checkpoint.RestartPoint(segment, null, rows, 0, 0));
+          if (segment == 0) {
+            encoder.objectStart(buf);
+          } else {
+            encoder.objectEnd(buf);
+          }
+          if (buf.size() > 0) { // no empty gzip member or zstd frame for formats without a head
+            compressor.startFrame();
+            flush(buf, compressor);
+            compressor.endFrame();
+          }
+          continue;
+        }
+        TableSchema table = tables.get(segment - 1);
+        List<Object> startAfter = segment == firstSegment ? afterKey : null;
+        long tableRows = startAfter == null ? 0 : rows.getOrDefault(table.displayName(), 0L);
+        rows.put(table.displayName(), tableRows);
+        consistent.put(table.displayName(), startAfter == null);
+        writer.mark(new Checkpoint.RestartPoint(segment, Keys.toJson(startAfter), rows, 0, 0));
+        compressor.startFrame();
+        if (startAfter == null) {
+          encoder.tableStart(table, buf);
+        }
+        encoder.frameStart(table, tableRows == 0);
+        long frameBytes = 0;
+        int frameSize = options.frameSize();
+        try (TableReader reader = dialect.openReader(connection, table, startAfter)) {
+          while (reader.next()) {
+            encoder.row(reader.values(), buf);
+            tableRows++;
+            if (buf.size() >= FLUSH_BYTES) {
+              frameBytes += buf.size();
+              flush(buf, compressor);
+            }
+            if (frameBytes + buf.size() >= frameSize) {
+              List<Object> key = table.keyKind().resumable() ? reader.key() : null;
+              encoder.frameEnd(buf);
+              flush(buf, compressor);
+              compressor.endFrame();
+              rows.put(table.displayName(), tableRows);
+              if (key != null) {
+                writer.mark(new Checkpoint.RestartPoint(segment, Keys.toJson(key), rows, 0, 0));
+              }
+              compressor.startFrame();
+              encoder.frameStart(table, false);
+              frameBytes = 0;
+            }
+            if ((tableRows & 4095) == 0) {
+              tick(table, rowsTotal + tableRows, writer);
+            }
+          }
+        }
+        encoder.frameEnd(buf);
+        encoder.tableEnd(buf);
+        flush(buf, compressor);
+        compressor.endFrame();
+        rows.put(table.displayName(), tableRows);
+        rowsTotal += tableRows;
+        tablesDone++;
+        tick(table, rowsTotal, writer);
+      }
+    }
+
+    private void tick(TableSchema table, long rowsNow, PartWriter writer) {
+      if (cancelled.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+        throw new DbsnapException(ErrorCode.CANCELLED, "export " + exportId + " was cancelled");
+      }
+      listener.progress(
+          new ExportListener.Progress(
+              table.displayName(),
+              tablesDone,
+              schema.tables().size(),
+              rowsNow,
+              writer.position(),
+              rowEstimate));
+    }
+
+    private static void flush(ByteBuf buf, Compression.FrameCompressor compressor)
+        throws IOException {
+      if (buf.size() > 0) {
+        compressor.write(buf.array(), 0, buf.size());
+        buf.clear();
+      }
+    }
+  }
+
+  /** Keys in checkpoints: JSON has no byte strings or 64-bit integers, so those are tagged. */
+  static final class Keys {
+    private Keys() {}
+
+    static List<Object> toJson(List<Object> key) {
+      if (key == null) {
+        return null;
+      }
+      List<Object> out = new ArrayList<>(key.size());
+      for (Object v : key) {
+        if (v instanceof byte[] b) {
+          out.add(Map.of("base64", Base64.getEncoder().encodeToString(b)));
+        } else if (v instanceof Long l) {
+          out.add(Map.of("int", Long.toString(l)));
+        } else {
+          out.add(v);
+        }
+      }
+      return out;
+    }
+
+    static List<Object> fromJson(List<Object> key) {
+      if (key == null) {
+        return null;
+      }
+      List<Object> out = new ArrayList<>(key.size());
+      for (Object v : key) {
+        if (v instanceof Map<?, ?> m && m.containsKey("base64")) {
+          out.add(Base64.getDecoder().decode((String) m.get("base64")));
+        } else if (v instanceof Map<?, ?> m && m.containsKey("int")) {
+          out.add(Long.parseLong((String) m.get("int")));
+        } else {
+          out.add(v);
+        }
+      }
+      return out;
+    }
+  }
+}

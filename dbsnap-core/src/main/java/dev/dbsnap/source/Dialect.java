@@ -1,0 +1,49 @@
+package dev.dbsnap.source;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * What differs between database kinds on the reading side: how a read snapshot starts, how the
+ * structure is introspected and how a table is read in key order. Implementations are stateless and
+ * thread-safe.
+ */
+public interface Dialect {
+  DialectKind kind();
+
+  /** Quotes an identifier for this dialect's SQL. */
+  String quote(String identifier);
+
+  /** The table's name as SQL (schema-qualified where the dialect has schemas), quoted. */
+  String qualified(TableSchema table);
+
+  /**
+   * Prepares a fresh connection for reading: session settings that make output deterministic, and
+   * one read transaction for the whole run (DESIGN 7).
+   */
+  void beginSnapshot(Connection connection) throws SQLException;
+
+  /**
+   * Introspects the tables that {@code selection} selects, in a stable order, and the objects they
+   * need before and after them. User tables only: internal tables are skipped.
+   *
+   * @throws dev.dbsnap.DbsnapException UNKNOWN_TABLE naming a selected table that does not exist
+   */
+  DatabaseSchema introspect(Connection connection, TableSelection selection) throws SQLException;
+
+  /**
+   * Opens a reader over {@code table} in key order, starting after {@code afterKey} (a value of
+   * {@link TableReader#key()}), or at the start when it is null.
+   */
+  TableReader openReader(Connection connection, TableSchema table, List<Object> afterKey)
+      throws SQLException;
+
+  /** The dialect for a JDBC URL or SQLite path. */
+  static Dialect of(DialectKind kind) {
+    return switch (kind) {
+      case SQLITE -> SqliteDialect.INSTANCE;
+      case POSTGRESQL -> PostgresDialect.INSTANCE;
+    };
+  }
+}

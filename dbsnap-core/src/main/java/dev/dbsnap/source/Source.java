@@ -1,0 +1,123 @@
+package dev.dbsnap.source;
+
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * Where data comes from: a JDBC URL ({@code jdbc:postgresql:}, {@code jdbc:sqlite:}) or an SQLite
+ * file path. Immutable; {@link #connect()} opens a new connection each call.
+ *
+ * @param url the JDBC URL
+ * @param user the user name, or null to take it from the URL
+ * @param password the password, or null; never printed
+ */
+public record Source(String url, String user, String password) {
+
+  /** The source for what a user typed: a JDBC URL or a path to an existing SQLite file. */
+  public static Source parse(String location, String user, String password) {
+    if (location == null || location.isBlank()) {
+      throw new DbsnapException(
+          ErrorCode.INVALID_ARGUMENT, "no source given: pass a JDBC URL or an SQLite file path");
+    }
+    if (location.startsWith("jdbc:")) {
+      if (!location.startsWith("jdbc:postgresql:") && !location.startsWith("jdbc:sqlite:")) {
+        throw new DbsnapException(
+            ErrorCode.INVALID_ARGUMENT,
+            "unsupported JDBC URL '"
+                + redact(location)
+                + "': dbsnap reads jdbc:postgresql: and jdbc:sqlite: sources");
+      }
+      return new Source(location, user, password);
+    }
+    if (location.startsWith("postgres://") || location.startsWith("postgresql://")) {
+      throw new DbsnapException(
+          ErrorCode.INVALID_ARGUMENT,
+          "'" + redact(location) + "' is a libpq URI; write it as jdbc:postgresql://host:port/db");
+    }
+    Path path = Path.of(location);
+    if (!Files.isRegularFile(path)) {
+      throw new DbsnapException(
+          ErrorCode.SOURCE_UNAVAILABLE, "SQLite file " + path + " does not exist");
+    }
+    return new Source("jdbc:sqlite:" + path.toAbsolutePath(), user, password);
+  }
+
+  public DialectKind kind() {
+    return url.startsWith("jdbc:sqlite:") ? DialectKind.SQLITE : DialectKind.POSTGRESQL;
+  }
+
+  public Dialect dialect() {
+    return Dialect.of(kind());
+  }
+
+  /** The URL with any password parameter removed, safe to log. */
+  public String safeUrl() {
+    return redact(url);
+  }
+
+  static String redact(String url) {
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1***")
+        .replaceAll("//([^/:@]+):[^/@]*@", "//$1:***@");
+  }
+
+  /**
+   * Opens a connection.
+   *
+   * @throws DbsnapException SOURCE_UNAVAILABLE when the database cannot be reached or refuses the
+   *     login
+   */
+  public Connection connect() {
+    return connect(true);
+  }
+
+  /**
+   * Opens a connection that may write: an SQLite file is created when missing. For restores.
+   *
+   * @throws DbsnapException SOURCE_UNAVAILABLE when the database cannot be reached or refuses the
+   *     login
+   */
+  public Connection connectForWriting() {
+    return connect(false);
+  }
+
+  private Connection connect(boolean readOnly) {
+    Properties props = new Properties();
+    if (user != null) {
+      props.setProperty("user", user);
+    }
+    if (password != null) {
+      props.setProperty("password", password);
+    }
+    if (readOnly && kind() == DialectKind.SQLITE) {
+      props.setProperty(
+          "open_mode", "1"); // SQLITE_OPEN_READONLY: never create or change the source
+    }
+    try {
+      return DriverManager.getConnection(url, props);
+    } catch (SQLException e) {
+      throw new DbsnapException(
+          ErrorCode.SOURCE_UNAVAILABLE,
+          "cannot connect to " + safeUrl() + ": " + firstLine(e.getMessage()),
+          e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return safeUrl();
+  }
+
+  static String firstLine(String message) {
+    if (message == null) {
+      return "unknown error";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+}

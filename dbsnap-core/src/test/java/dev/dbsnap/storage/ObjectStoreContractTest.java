@@ -1,0 +1,308 @@
+package dev.dbsnap.storage;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link ObjectStore} must do. A subclass gives {@link #newStore()}; JUnit makes a new
+ * test instance per test, and the subclass gives each instance an empty location of its own.
+ */
+public abstract class ObjectStoreContractTest {
+  protected static final int MIB = 1024 * 1024;
+  protected static final int MIN_PART = 5 * MIB;
+
+  private final List<ObjectStore> opened = new ArrayList<>();
+
+  /**
+   * Opens a new store instance on this test's location. Every call in one test returns another
+   * instance on the same location, which starts empty.
+   */
+  protected abstract ObjectStore newStore();
+
+  /** A store that is closed after the test. */
+  protected final ObjectStore store() {
+    ObjectStore store = newStore();
+    opened.add(store);
+    return store;
+  }
+
+  @AfterEach
+  void closeStores() {
+    opened.forEach(ObjectStore::close);
+  }
+
+  @Test
+  void anObjectCanBePutReadHeadedListedAndDeleted() throws IOException {
+    ObjectStore store = store();
+    byte[] one = "one".getBytes(UTF_8);
+    byte[] two = bytes(1000, 2);
+    store.put("a/one.txt", one);
+    store.put("a/two.bin", two);
+    store.put("b/three", new byte[0]);
+
+    assertThat(read(store, "a/one.txt")).isEqualTo(one);
+    assertThat(read(store, "a/two.bin")).isEqualTo(two);
+    assertThat(read(store, "b/three")).isEmpty();
+    assertThat(store.head("a/two.bin"))
+        .hasValueSatisfying(
+            info -> {
+              assertThat(info.key()).isEqualTo("a/two.bin");
+              assertThat(info.size()).isEqualTo(1000);
+              assertThat(info.etag()).isNotBlank();
+            });
+    assertThat(store.list("a/"))
+        .extracting(ObjectInfo::key)
+        .containsExactly("a/one.txt", "a/two.bin");
+    assertThat(store.list(""))
+        .extracting(ObjectInfo::key)
+        .containsExactly("a/one.txt", "a/two.bin", "b/three");
+    assertThat(store.list("")).extracting(ObjectInfo::size).containsExactly(3L, 1000L, 0L);
+
+    store.delete("a/one.txt");
+    assertThat(store.head("a/one.txt")).isEmpty();
+    assertThat(store.list("a/")).extracting(ObjectInfo::key).containsExactly("a/two.bin");
+  }
+
+  @Test
+  void putReplacesAnExistingObject() throws IOException {
+    ObjectStore store = store();
+    store.put("x", "first".getBytes(UTF_8));
+    store.put("x", "second".getBytes(UTF_8));
+    assertThat(read(store, "x")).isEqualTo("second".getBytes(UTF_8));
+    assertThat(store.list("")).hasSize(1);
+  }
+
+  @Test
+  void deletingOrHeadingAMissingObjectIsNoError() {
+    ObjectStore store = store();
+    store.delete("missing");
+    assertThat(store.head("missing")).isEmpty();
+    assertThat(store.list("missing")).isEmpty();
+  }
+
+  @Test
+  void gettingAMissingObjectFails() {
+    ObjectStore store = store();
+    assertThatThrownBy(() -> store.get("no/such/object"))
+        .isInstanceOfSatisfying(
+            DbsnapException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STORE_UNAVAILABLE))
+        .hasMessageContaining("no/such/object");
+  }
+
+  @Test
+  void aMultipartUploadCompletesToTheExactBytes() throws Exception {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("data/table.bin");
+    MessageDigest expected = MessageDigest.getInstance("SHA-256");
+    // One buffer for every part, as the exporter does: a store must not hold on to it.
+    byte[] buffer = new byte[MIN_PART];
+    List<CompletedPart> parts = new ArrayList<>();
+    long total = 0;
+    for (int number = 1; number <= 4; number++) {
+      int length = number < 4 ? MIN_PART : 12_345;
+      new Random(number).nextBytes(buffer);
+      expected.update(buffer, 0, length);
+      String etag = upload.uploadPart(number, buffer, length);
+      parts.add(new CompletedPart(number, etag, length));
+      total += length;
+    }
+    upload.complete(parts);
+    long size = total;
+
+    assertThat(sha256(store, "data/table.bin"))
+        .isEqualTo(HexFormat.of().formatHex(expected.digest()));
+    assertThat(store.head("data/table.bin"))
+        .hasValueSatisfying(i -> assertThat(i.size()).isEqualTo(size));
+    assertThat(store.pendingUploads("")).isEmpty();
+  }
+
+  @Test
+  void partsMayBeUploadedConcurrentlyAndCompletedInAnyOrder() throws Exception {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("parallel.bin");
+    byte[] first = bytes(MIN_PART, 11);
+    byte[] second = bytes(MIN_PART, 12);
+    byte[] last = bytes(100, 13);
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    try {
+      Future<String> e1 = pool.submit(() -> upload.uploadPart(1, first, first.length));
+      Future<String> e2 = pool.submit(() -> upload.uploadPart(2, second, second.length));
+      Future<String> e3 = pool.submit(() -> upload.uploadPart(3, last, last.length));
+      upload.complete(
+          List.of(
+              new CompletedPart(3, e3.get(), last.length),
+              new CompletedPart(1, e1.get(), first.length),
+              new CompletedPart(2, e2.get(), second.length)));
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(read(store, "parallel.bin")).isEqualTo(concat(first, second, last));
+  }
+
+  @Test
+  void nothingIsVisibleAtTheKeyBeforeTheUploadCompletes() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("pending.bin");
+    byte[] data = "only part".getBytes(UTF_8);
+    String etag = upload.uploadPart(1, data, data.length);
+
+    assertThat(store.head("pending.bin")).isEmpty();
+    assertThat(store.list("")).isEmpty();
+
+    upload.complete(List.of(new CompletedPart(1, etag, data.length)));
+    assertThat(read(store, "pending.bin")).isEqualTo(data);
+  }
+
+  @Test
+  void anAbortedUploadLeavesNeitherAPendingUploadNorAnObject() {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("aborted.bin");
+    byte[] data = bytes(1000, 3);
+    upload.uploadPart(1, data, data.length);
+
+    upload.abort();
+
+    assertThat(store.pendingUploads("")).isEmpty();
+    assertThat(store.head("aborted.bin")).isEmpty();
+    assertThat(store.list("")).isEmpty();
+    upload.abort();
+  }
+
+  @Test
+  void uploadingAPartNumberAgainReplacesThatPart() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("replaced.bin");
+    byte[] stale = "stale part".getBytes(UTF_8);
+    byte[] fresh = "fresh".getBytes(UTF_8);
+    upload.uploadPart(1, stale, stale.length);
+    String etag = upload.uploadPart(1, fresh, fresh.length);
+
+    upload.complete(List.of(new CompletedPart(1, etag, fresh.length)));
+
+    assertThat(read(store, "replaced.bin")).isEqualTo(fresh);
+  }
+
+  @Test
+  void onlyTheGivenLengthOfTheBufferIsUploaded() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("short.bin");
+    byte[] buffer = bytes(4096, 5);
+    String etag = upload.uploadPart(1, buffer, 100);
+    upload.complete(List.of(new CompletedPart(1, etag, 100)));
+    assertThat(read(store, "short.bin")).isEqualTo(Arrays.copyOf(buffer, 100));
+  }
+
+  @Test
+  void anotherStoreInstanceCanResumeAnUpload() throws IOException {
+    ObjectStore first = store();
+    MultipartUpload started = first.startMultipart("resumed.bin");
+    byte[] part1 = bytes(MIN_PART, 7);
+    String etag1 = started.uploadPart(1, part1, part1.length);
+    first.close();
+    opened.remove(first);
+
+    ObjectStore second = store();
+    MultipartUpload resumed = second.resumeMultipart("resumed.bin", started.uploadId());
+    assertThat(resumed.key()).isEqualTo("resumed.bin");
+    assertThat(resumed.uploadId()).isEqualTo(started.uploadId());
+    byte[] part2 = bytes(10, 8);
+    String etag2 = resumed.uploadPart(2, part2, part2.length);
+    resumed.complete(
+        List.of(
+            new CompletedPart(1, etag1, part1.length), new CompletedPart(2, etag2, part2.length)));
+
+    assertThat(read(second, "resumed.bin")).isEqualTo(concat(part1, part2));
+  }
+
+  @Test
+  void resumingAnUploadThatNoLongerExistsFails() {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("gone.bin");
+    upload.abort();
+
+    assertThatThrownBy(() -> store().resumeMultipart("gone.bin", upload.uploadId()))
+        .isInstanceOfSatisfying(
+            DbsnapException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.RESUME_FAILED))
+        .hasMessageContaining("gone.bin");
+  }
+
+  @Test
+  void pendingUploadsListsAnUnfinishedUploadUnderItsPrefix() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("exports/t1.bin");
+    byte[] data = bytes(10, 9);
+    String etag = upload.uploadPart(1, data, data.length);
+
+    assertThat(store.pendingUploads("exports/"))
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.key()).isEqualTo("exports/t1.bin");
+              assertThat(p.uploadId()).isEqualTo(upload.uploadId());
+              assertThat(p.initiated()).isNotNull();
+            });
+    assertThat(store().pendingUploads(""))
+        .extracting(PendingUpload::key)
+        .containsExactly("exports/t1.bin");
+    assertThat(store.pendingUploads("other/")).isEmpty();
+
+    upload.complete(List.of(new CompletedPart(1, etag, data.length)));
+    assertThat(store.pendingUploads("")).isEmpty();
+  }
+
+  protected static byte[] bytes(int length, long seed) {
+    byte[] data = new byte[length];
+    new Random(seed).nextBytes(data);
+    return data;
+  }
+
+  protected static byte[] concat(byte[]... arrays) {
+    int length = 0;
+    for (byte[] a : arrays) {
+      length += a.length;
+    }
+    byte[] all = new byte[length];
+    int at = 0;
+    for (byte[] a : arrays) {
+      System.arraycopy(a, 0, all, at, a.length);
+      at += a.length;
+    }
+    return all;
+  }
+
+  protected static byte[] read(ObjectStore store, String key) throws IOException {
+    try (InputStream in = store.get(key)) {
+      return in.readAllBytes();
+    }
+  }
+
+  protected static String sha256(ObjectStore store, String key)
+      throws IOException, NoSuchAlgorithmException {
+    MessageDigest digest = MessageDigest.getInstance("SHA-256");
+    try (InputStream in = store.get(key)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+}

@@ -1,0 +1,163 @@
+package dev.dbsnap.job;
+
+import static dev.dbsnap.job.JobFixture.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.dbsnap.config.ServerConfig;
+import dev.dbsnap.server.DemoDatabase;
+import dev.dbsnap.storage.LocalObjectStore;
+import dev.dbsnap.storage.ObjectStore;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Transient failures: a source file that is missing when the job runs. */
+class WorkerRetryTest {
+  @TempDir Path dir;
+
+  @Test
+  void a_source_that_stays_unavailable_is_retried_with_backoff_then_fails_with_an_actionable_error()
+      throws Exception {
+    String control = "jdbc:sqlite:" + dir.resolve("control.db");
+    Path demo = dir.resolve("demo.db");
+    DemoDatabase.create(demo, 100);
+    Map<String, String> sources = Map.of("demo", demo.toString());
+    try (ObjectStore store = LocalObjectStore.open(dir.resolve("store"))) {
+      String id;
+      try (JobService api = start(config(control, sources, workers(0)), store)) {
+        id = api.submit(null, request("demo", List.of())).id();
+      }
+      Files.move(demo, dir.resolve("moved.db"));
+      try (JobService service = start(config(control, sources, workers(1)), store)) {
+        Job failed = awaitState(service, id, JobState.FAILED);
+
+        assertThat(failed.attempts()).isEqualTo(3);
+        assertThat(failed.error().code()).isEqualTo("source_unavailable");
+        assertThat(failed.error().message())
+            .contains(demo.toString())
+            .contains("does not exist")
+            .endsWith("(gave up after 3 attempts)");
+        List<WorkerLeaseTest.Run> runs = WorkerLeaseTest.runs(control);
+        assertThat(runs)
+            .extracting(WorkerLeaseTest.Run::outcome)
+            .containsExactly("retry", "retry", "failed");
+        runs =
+            runs.stream()
+                .sorted(java.util.Comparator.comparingLong(WorkerLeaseTest.Run::started))
+                .toList();
+        // retryBackoff is 200 ms, doubled after each failure
+        assertThat(runs.get(1).started() - runs.get(0).ended()).isGreaterThanOrEqualTo(200);
+        assertThat(runs.get(2).started() - runs.get(1).ended()).isGreaterThanOrEqualTo(400);
+      }
+    }
+  }
+
+  @Test
+  void a_retried_job_keeps_its_error_visible_until_it_succeeds() throws Exception {
+    String control = "jdbc:sqlite:" + dir.resolve("control.db");
+    Path demo = dir.resolve("demo.db");
+    DemoDatabase.create(demo, 100);
+    Map<String, String> sources = Map.of("demo", demo.toString());
+    ServerConfig.Workers slowRetry =
+        new ServerConfig.Workers(
+            1,
+            Duration.ofSeconds(30),
+            Duration.ofMillis(300),
+            Duration.ofMillis(50),
+            3,
+            Duration.ofMinutes(1),
+            2);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    try (ObjectStore store = LocalObjectStore.open(dir.resolve("store"))) {
+      String id;
+      try (JobService api = start(config(control, sources, workers(0)), store)) {
+        id = api.submit(null, request("demo", List.of())).id();
+      }
+      Files.move(demo, dir.resolve("moved.db"));
+      SettableClock clock =
+          new SettableClock(Instant.now()); // after the submission, so the job is due
+      try (JobService service =
+          JobService.start(config(control, sources, slowRetry), store, registry, clock)) {
+        await(
+            "the first attempt to fail",
+            Duration.ofSeconds(10),
+            () ->
+                service.find(id).orElseThrow().attempts() == 1
+                    && service.find(id).orElseThrow().state() == JobState.QUEUED);
+        Job waiting = service.find(id).orElseThrow();
+        assertThat(waiting.error().code()).isEqualTo("source_unavailable");
+
+        Files.move(dir.resolve("moved.db"), demo);
+        clock.advance(Duration.ofMinutes(1));
+        Job done = awaitState(service, id, JobState.SUCCEEDED);
+
+        assertThat(done.attempts()).isEqualTo(2);
+        assertThat(done.error()).isNull();
+        assertThat(MetricsText.of(registry)).contains("dbsnap_jobs_retried_total 1.0");
+      }
+    }
+  }
+
+  @Test
+  void a_table_gone_before_the_run_fails_the_job_at_once_without_retries() throws Exception {
+    String control = "jdbc:sqlite:" + dir.resolve("control.db");
+    Path demo = dir.resolve("demo.db");
+    DemoDatabase.create(demo, 100);
+    Map<String, String> sources = Map.of("demo", demo.toString());
+    try (ObjectStore store = LocalObjectStore.open(dir.resolve("store"))) {
+      String id;
+      try (JobService api = start(config(control, sources, workers(0)), store)) {
+        id = api.submit(null, request("demo", List.of("events"))).id();
+      }
+      try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + demo)) {
+        c.createStatement().execute("DROP TABLE events");
+      }
+      try (JobService service = start(config(control, sources, workers(1)), store)) {
+        Job failed = awaitState(service, id, JobState.FAILED);
+
+        assertThat(failed.attempts()).isEqualTo(1);
+        assertThat(failed.error().code()).isEqualTo("unknown_table");
+        assertThat(failed.error().message()).contains("events");
+        assertThat(store.list(service.exportDir(id))).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void a_checkpoint_that_cannot_be_resumed_restarts_the_export_from_scratch() throws Exception {
+    String control = "jdbc:sqlite:" + dir.resolve("control.db");
+    Path demo = dir.resolve("demo.db");
+    DemoDatabase.create(demo, 100);
+    Map<String, String> sources = Map.of("demo", demo.toString());
+    try (ObjectStore store = LocalObjectStore.open(dir.resolve("store"))) {
+      String garbled;
+      String foreign;
+      try (JobService api = start(config(control, sources, workers(0)), store)) {
+        garbled = api.submit(null, request("demo", List.of())).id();
+        foreign = api.submit(null, request("demo", List.of("orders"))).id();
+      }
+      try (var c = connect(control);
+          var ps = c.prepareStatement("UPDATE jobs SET checkpoint_json = ? WHERE id = ?")) {
+        ps.setString(1, "not a checkpoint");
+        ps.setString(2, garbled);
+        ps.executeUpdate();
+        ps.setString(1, "{\"exportId\":\"" + foreign + "\",\"fingerprint\":\"0\",\"finished\":[]}");
+        ps.setString(2, foreign);
+        ps.executeUpdate();
+      }
+      try (JobService service = start(config(control, sources, workers(1)), store)) {
+        for (String id : List.of(garbled, foreign)) {
+          Job done = awaitState(service, id, JobState.SUCCEEDED);
+          assertThat(done.attempts()).isEqualTo(1);
+          assertThat(done.manifest().resumed()).isFalse();
+        }
+      }
+    }
+  }
+}
