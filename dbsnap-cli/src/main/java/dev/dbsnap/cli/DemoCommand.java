@@ -1,14 +1,12 @@
 package dev.dbsnap.cli;
 
+import dev.dbsnap.Dbsnap;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
+import dev.dbsnap.ExportRequest;
 import dev.dbsnap.export.Compression;
-import dev.dbsnap.export.ExportListener;
-import dev.dbsnap.export.ExportOptions;
-import dev.dbsnap.export.Exporter;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.format.Format;
-import dev.dbsnap.restore.Restorer;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.storage.LocalObjectStore;
@@ -16,7 +14,6 @@ import dev.dbsnap.storage.ObjectStore;
 import dev.dbsnap.verify.Verifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -61,6 +58,7 @@ final class DemoCommand implements Callable<Integer> {
     Path exports = dir.resolve("exports");
     deleteTree(exports);
     try (ObjectStore store = LocalObjectStore.open(exports)) {
+      Dbsnap dbsnap = Dbsnap.builder().store(store).build();
       Object[][] runs = {
         {Format.SQL, Compression.NONE},
         {Format.CSV, Compression.GZIP},
@@ -75,16 +73,14 @@ final class DemoCommand implements Callable<Integer> {
         String id = format.extension() + compression.suffix().replace('.', '-');
         long start = System.nanoTime();
         Manifest m =
-            new Exporter(
-                    source,
-                    store,
-                    "",
-                    id,
-                    ExportOptions.defaults(format, compression),
-                    ExportListener.NONE,
-                    Clock.systemUTC(),
-                    () -> false)
-                .run(null);
+            dbsnap
+                .newExport(
+                    ExportRequest.builder(source)
+                        .format(format)
+                        .compression(compression)
+                        .exportId(id)
+                        .build())
+                .run();
         long total = m.tables().stream().mapToLong(Manifest.TableEntry::rows).sum();
         long bytes = m.objects().stream().mapToLong(Manifest.ObjectEntry::bytes).sum();
         System.out.printf(
@@ -95,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
             Common.humanBytes(bytes),
             seconds(start),
             String.join(" ", m.objects().stream().map(Manifest.ObjectEntry::key).toList()));
-        Verifier.Report report = Verifier.verify(store, id + "/");
+        Verifier.Report report = dbsnap.verify(id + "/");
         if (!report.ok()) {
           throw new DbsnapException(
               ErrorCode.VERIFY_FAILED,
@@ -106,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
       Files.deleteIfExists(restored);
       long start = System.nanoTime();
       Source target = Source.parse("jdbc:sqlite:" + restored, null, null);
-      new Restorer(store, "sql/", target, n -> {}).run();
+      dbsnap.restore("sql/", target, n -> {});
       System.out.printf(
           Locale.ROOT, "restored exports/sql into %s in %.2f s%n", restored, seconds(start));
       Map<String, TableDigest.Digest> expected = TableDigest.of(source);

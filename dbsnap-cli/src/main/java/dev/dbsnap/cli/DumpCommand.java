@@ -1,30 +1,24 @@
 package dev.dbsnap.cli;
 
+import dev.dbsnap.Dbsnap;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
-import dev.dbsnap.export.Checkpoint;
+import dev.dbsnap.Export;
+import dev.dbsnap.ExportRequest;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.ExportListener;
-import dev.dbsnap.export.ExportOptions;
-import dev.dbsnap.export.Exporter;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.s3.ObjectStores;
 import dev.dbsnap.source.Source;
-import dev.dbsnap.source.TableSelection;
-import dev.dbsnap.storage.ObjectInfo;
 import dev.dbsnap.storage.ObjectStore;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.time.Clock;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -127,28 +121,14 @@ final class DumpCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintStream err = System.err;
-    ExportOptions options =
-        ExportOptions.defaults(Format.parse(format), Compression.parse(compression))
-            .withPartSize(Common.parseSize(partSize))
-            .withConcurrency(concurrency)
-            .withRowsPerInsert(rowsPerInsert)
-            .withSelection(new TableSelection(schemas, tables, excludeTables));
     Source src = Source.parse(source, user, password(passwordEnv));
     try (ObjectStore store = ObjectStores.open(to, common.s3())) {
       store.checkAccess();
-      Checkpoint checkpoint = null;
-      List<String> unfinished = unfinishedExports(store);
+      Dbsnap dbsnap = Dbsnap.builder().store(store).build();
+      List<String> unfinished = dbsnap.unfinishedExports("");
       if (resume) {
         if (exportId != null) {
           unfinished.removeIf(id -> !id.equals(exportId));
-        }
-        if (unfinished.isEmpty()) {
-          throw new DbsnapException(
-              ErrorCode.RESUME_FAILED,
-              "there is no unfinished export"
-                  + (exportId != null ? " '" + exportId + "'" : "")
-                  + " to resume in "
-                  + store.describe());
         }
         if (unfinished.size() > 1) {
           throw new DbsnapException(
@@ -159,15 +139,14 @@ final class DumpCommand implements Callable<Integer> {
                   + String.join(", ", unfinished)
                   + "): choose one with --export-id");
         }
-        exportId = unfinished.get(0);
-        checkpoint = Checkpoint.fromJson(read(store, exportId + "/" + Exporter.CHECKPOINT_FILE));
-      } else {
-        if (exportId == null) {
-          exportId =
-              DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-                  .withZone(ZoneOffset.UTC)
-                  .format(Clock.systemUTC().instant());
+        if (unfinished.size() == 1) {
+          exportId = unfinished.get(0);
+        } else if (exportId == null) {
+          throw new DbsnapException(
+              ErrorCode.RESUME_FAILED,
+              "there is no unfinished export to resume in " + store.describe());
         }
+      } else {
         if (!unfinished.isEmpty() && !overwrite) {
           throw new DbsnapException(
               ErrorCode.DESTINATION_NOT_EMPTY,
@@ -177,71 +156,68 @@ final class DumpCommand implements Callable<Integer> {
                   + store.describe()
                   + ": continue it with --resume, or pass --overwrite to remove it");
         }
-        List<String> stale = new ArrayList<>(overwrite ? unfinished : List.of());
-        if (!store.list(exportId + "/").isEmpty()) {
-          if (!overwrite) {
-            throw new DbsnapException(
-                ErrorCode.DESTINATION_NOT_EMPTY,
-                "export '"
-                    + exportId
-                    + "' already exists in "
-                    + store.describe()
-                    + "; pass --overwrite to replace it or choose another --export-id");
-          }
-          stale.add(exportId);
-        }
-        for (String id : stale) {
-          remove(store, id);
+        for (String id : unfinished) {
+          dbsnap.discard(id + "/");
         }
       }
+      ExportRequest request =
+          ExportRequest.builder(src)
+              .format(Format.parse(format))
+              .compression(Compression.parse(compression))
+              .partSize(Common.parseSize(partSize))
+              .concurrency(concurrency)
+              .rowsPerInsert(rowsPerInsert)
+              .schemas(schemas)
+              .tables(tables)
+              .excludeTables(excludeTables)
+              .exportId(exportId)
+              .overwrite(overwrite)
+              .build();
       ProgressReporter progress = new ProgressReporter(err, quiet);
       AtomicBoolean cancelled = new AtomicBoolean();
-      java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+      CountDownLatch finished = new CountDownLatch(1);
       Thread hook =
           new Thread(
               () -> {
                 cancelled.set(true);
                 try {
-                  finished.await(
-                      30, java.util.concurrent.TimeUnit.SECONDS); // let the export clean up
+                  finished.await(30, TimeUnit.SECONDS); // let the export clean up
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
                 }
               });
       Runtime.getRuntime().addShutdownHook(hook);
-      String checkpointKey = exportId + "/" + Exporter.CHECKPOINT_FILE;
-      ExportListener listener =
-          new ExportListener() {
-            @Override
-            public void checkpoint(Checkpoint c) {
-              store.put(checkpointKey, c.toJson().getBytes(StandardCharsets.UTF_8));
-            }
+      Export export =
+          dbsnap.newExport(
+              request,
+              new ExportListener() {
+                @Override
+                public void progress(Progress p) {
+                  progress.update(p);
+                }
 
-            @Override
-            public void progress(Progress p) {
-              progress.update(p);
-            }
-          };
+                @Override
+                public boolean cancelRequested() {
+                  return cancelled.get();
+                }
+              });
       if (!quiet) {
         err.println(
             "dbsnap: "
-                + (checkpoint != null ? "resuming" : "exporting")
+                + (resume ? "resuming" : "exporting")
                 + " "
                 + src
                 + " to "
                 + store.describe()
                 + "/"
-                + exportId
+                + export.exportId()
                 + " as "
-                + options.format().extension()
-                + options.compression().suffix());
+                + request.options().format().extension()
+                + request.options().compression().suffix());
       }
-      Exporter exporter =
-          new Exporter(
-              src, store, "", exportId, options, listener, Clock.systemUTC(), cancelled::get);
       Manifest manifest;
       try {
-        manifest = exporter.run(checkpoint);
+        manifest = resume ? export.resume() : export.run();
       } finally {
         progress.finish();
         finished.countDown();
@@ -266,36 +242,6 @@ final class DumpCommand implements Callable<Integer> {
       return value;
     }
     return System.getenv("PGPASSWORD");
-  }
-
-  private static List<String> unfinishedExports(ObjectStore store) {
-    List<String> ids = new ArrayList<>();
-    for (ObjectInfo info : store.list("")) {
-      String key = info.key();
-      if (key.endsWith("/" + Exporter.CHECKPOINT_FILE)
-          && key.indexOf('/') == key.lastIndexOf('/')) {
-        ids.add(key.substring(0, key.indexOf('/')));
-      }
-    }
-    return ids;
-  }
-
-  private static void remove(ObjectStore store, String id) {
-    for (var pending : store.pendingUploads(id + "/")) {
-      store.resumeMultipart(pending.key(), pending.uploadId()).abort();
-    }
-    for (ObjectInfo info : store.list(id + "/")) {
-      store.delete(info.key());
-    }
-  }
-
-  static String read(ObjectStore store, String key) {
-    try (InputStream in = store.get(key)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new DbsnapException(
-          ErrorCode.STORE_UNAVAILABLE, "cannot read " + key + ": " + e.getMessage(), e);
-    }
   }
 
   private static void printSummary(PrintStream out, Manifest m, String where, double seconds) {

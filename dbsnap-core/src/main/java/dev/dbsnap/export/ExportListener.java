@@ -1,12 +1,24 @@
 package dev.dbsnap.export;
 
-/** Hears about an export's progress. Methods may be called from several threads, never at once. */
+/**
+ * Hears about an export's checkpoints and progress, and may ask it to stop. Methods may be called
+ * from several threads, never at once; they should return quickly (a slow listener slows the
+ * export). An exception thrown by a listener fails the export.
+ */
 public interface ExportListener {
   /** A checkpoint after an uploaded part or a finished object; store it to resume after a crash. */
   default void checkpoint(Checkpoint checkpoint) {}
 
   /** Progress, a few times a second at most. */
   default void progress(Progress progress) {}
+
+  /**
+   * Polled between rows and while waiting for uploads; returning true cancels the export, which
+   * then fails with CANCELLED. The default never cancels.
+   */
+  default boolean cancelRequested() {
+    return false;
+  }
 
   ExportListener NONE = new ExportListener() {};
 

@@ -94,4 +94,13 @@ public record ExportOptions(
   public ExportOptions withRowsPerInsert(int n) {
     return new ExportOptions(format, compression, selection, partSize, concurrency, n, frameSize);
   }
+
+  public ExportOptions withFormat(Format f) {
+    return new ExportOptions(
+        f, compression, selection, partSize, concurrency, rowsPerInsert, frameSize);
+  }
+
+  public ExportOptions withCompression(Compression c) {
+    return new ExportOptions(format, c, selection, partSize, concurrency, rowsPerInsert, frameSize);
+  }
 }

@@ -233,21 +233,37 @@ public final class Exporter {
   record Planned(String key, String name, List<TableSchema> tables) {}
 
   private List<Planned> plan(DatabaseSchema schema) {
-    String suffix = options.compression().suffix();
+    List<String> names = objectNames(schema, options);
     List<Planned> plan = new ArrayList<>();
     if (!options.format().objectPerTable()) {
-      String name = "dump." + options.format().extension() + suffix;
-      plan.add(new Planned(exportDir + name, name, schema.tables()));
+      plan.add(new Planned(exportDir + names.get(0), names.get(0), schema.tables()));
       return plan;
+    }
+    for (int i = 0; i < names.size(); i++) {
+      plan.add(
+          new Planned(exportDir + names.get(i), names.get(i), List.of(schema.tables().get(i))));
+    }
+    return plan;
+  }
+
+  /**
+   * The names of the objects an export of {@code schema} writes: {@code dump.<ext>} for a format
+   * that holds every table in one object, else one file name per table, in table order.
+   */
+  public static List<String> objectNames(DatabaseSchema schema, ExportOptions options) {
+    String suffix = options.compression().suffix();
+    List<String> names = new ArrayList<>();
+    if (!options.format().objectPerTable()) {
+      names.add("dump." + options.format().extension() + suffix);
+      return names;
     }
     Map<String, Integer> used = new HashMap<>();
     for (TableSchema t : schema.tables()) {
       String base = safeName(t.displayName());
       int n = used.merge(base.toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
-      String name = (n == 1 ? base : base + "~" + n) + "." + options.format().extension() + suffix;
-      plan.add(new Planned(exportDir + name, name, List.of(t)));
+      names.add((n == 1 ? base : base + "~" + n) + "." + options.format().extension() + suffix);
     }
-    return plan;
+    return names;
   }
 
   /**

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
+import javax.sql.DataSource;
 
 /**
  * Where data comes from: a JDBC URL ({@code jdbc:postgresql:}, {@code jdbc:sqlite:}) or an SQLite
@@ -16,8 +17,42 @@ import java.util.Properties;
  * @param url the JDBC URL
  * @param user the user name, or null to take it from the URL
  * @param password the password, or null; never printed
+ * @param dataSource where connections come from instead of {@link DriverManager}, or null
  */
-public record Source(String url, String user, String password) {
+public record Source(String url, String user, String password, DataSource dataSource) {
+
+  /** A source reached through {@link DriverManager} with this URL and login. */
+  public Source(String url, String user, String password) {
+    this(url, user, password, null);
+  }
+
+  /**
+   * A source reached through an application's {@link DataSource} (a pool, say): every connection
+   * dbsnap opens comes from it and is closed when dbsnap is done with it. One connection is opened
+   * now to learn the database's kind and URL.
+   *
+   * @throws DbsnapException SOURCE_UNAVAILABLE when no connection can be had; INVALID_ARGUMENT when
+   *     the database is neither PostgreSQL nor SQLite
+   */
+  public static Source of(DataSource dataSource) {
+    String url;
+    try (Connection c = dataSource.getConnection()) {
+      url = c.getMetaData().getURL();
+    } catch (SQLException e) {
+      throw new DbsnapException(
+          ErrorCode.SOURCE_UNAVAILABLE,
+          "cannot connect through the data source: " + firstLine(e.getMessage()),
+          e);
+    }
+    if (url == null || !(url.startsWith("jdbc:postgresql:") || url.startsWith("jdbc:sqlite:"))) {
+      throw new DbsnapException(
+          ErrorCode.INVALID_ARGUMENT,
+          "the data source reaches "
+              + (url == null ? "an unknown database" : redact(url))
+              + ": dbsnap reads PostgreSQL and SQLite");
+    }
+    return new Source(url, null, null, dataSource);
+  }
 
   /** The source for what a user typed: a JDBC URL or a path to an existing SQLite file. */
   public static Source parse(String location, String user, String password) {
@@ -87,6 +122,16 @@ public record Source(String url, String user, String password) {
   }
 
   private Connection connect(boolean readOnly) {
+    if (dataSource != null) {
+      try {
+        return dataSource.getConnection();
+      } catch (SQLException e) {
+        throw new DbsnapException(
+            ErrorCode.SOURCE_UNAVAILABLE,
+            "cannot connect to " + safeUrl() + ": " + firstLine(e.getMessage()),
+            e);
+      }
+    }
     Properties props = new Properties();
     if (user != null) {
       props.setProperty("user", user);

@@ -2,6 +2,7 @@ package dev.dbsnap.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dbsnap.Dbsnap;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ServerConfig;
@@ -65,7 +66,7 @@ public final class ApiServer {
             config,
             jobs,
             new Downloads(store, jobs, config.store().presignTtl()),
-            new Dumps(clock));
+            new Dumps(Dbsnap.builder().store(store).clock(clock).build()));
     this.openApi = OpenApi.json();
     this.app =
         Javalin.create(

@@ -1,41 +1,34 @@
 package dev.dbsnap.http;
 
+import dev.dbsnap.Dbsnap;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
+import dev.dbsnap.Export;
+import dev.dbsnap.ExportRequest;
 import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.config.ServerConfig.SourceConfig;
 import dev.dbsnap.export.Compression;
-import dev.dbsnap.export.ExportListener;
-import dev.dbsnap.export.ExportOptions;
-import dev.dbsnap.export.Exporter;
 import dev.dbsnap.format.Format;
-import dev.dbsnap.source.DatabaseSchema;
-import dev.dbsnap.source.Source;
-import dev.dbsnap.source.TableSelection;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.ZipOutputStream;
 
 /**
  * {@code GET /v1/sources/{source}/dump}: an export run inside the request and streamed into the
- * response as it is made (no job, nothing stored). One part of 5 MiB is the most it holds in memory
- * beyond the part being written.
+ * response as it is made ({@link Export#writeTo}: no job, nothing stored). Two 5 MiB parts are the
+ * most it holds in memory.
  */
 final class Dumps {
   private static final int MAX_TABLES = 10_000;
-  private final Clock clock;
+  private final Dbsnap dbsnap;
   private final AtomicLong counter = new AtomicLong();
 
-  Dumps(Clock clock) {
-    this.clock = clock;
+  Dumps(Dbsnap dbsnap) {
+    this.dbsnap = dbsnap;
   }
 
   void serve(Context ctx, SourceConfig config) throws IOException {
@@ -43,34 +36,24 @@ final class Dumps {
     Compression compression =
         ExportRequests.compression(ctx.queryParam("compression"), "compression");
     List<String> tables = tables(ctx.queryParam("tables"));
-    Source source = config.toSource();
-    TableSelection selection = new TableSelection(List.of(), tables, List.of());
-    int selected = introspect(source, selection).tables().size();
-    boolean zipped = format.objectPerTable() && selected != 1;
-    Instant now = clock.instant();
+    Instant now = dbsnap.clock().instant();
+    Export export =
+        dbsnap.newExport(
+            ExportRequest.builder(config.toSource())
+                .format(format)
+                .compression(compression)
+                .tables(tables)
+                .exportId("dump-" + now.toEpochMilli() + "-" + counter.incrementAndGet())
+                .build());
+    boolean zipped = objectNames(export).size() != 1;
     String name = config.name() + "-" + now.toString().replace(":", "").replaceAll("\\.\\d+", "");
-    String exportId = "dump-" + now.toEpochMilli() + "-" + counter.incrementAndGet();
 
     ctx.status(200);
     ctx.contentType(zipped ? "application/zip" : Downloads.contentType(format, compression));
     String file = zipped ? name + ".zip" : name + "." + format.extension() + compression.suffix();
     ctx.header("Content-Disposition", "attachment; filename=\"" + file + "\"");
     OutputStream out = ctx.res().getOutputStream();
-    ResponseStore.ZipStream zip =
-        zipped
-            ? new ResponseStore.ZipStream(
-                new ZipOutputStream(out), now, compression != Compression.NONE)
-            : null;
-    ResponseStore store = new ResponseStore(out, exportId + "/", zip);
-    ExportOptions options =
-        ExportOptions.defaults(format, compression)
-            .withPartSize(ExportOptions.MIN_PART_SIZE)
-            .withConcurrency(1)
-            .withSelection(selection);
-    new Exporter(
-            source, store, "", exportId, options, ExportListener.NONE, clock, store::disconnected)
-        .run(null);
-    store.finish();
+    export.writeTo(out);
   }
 
   private static List<String> tables(String param) {
@@ -92,20 +75,17 @@ final class Dumps {
     return tables;
   }
 
-  /** The tables a dump will hold; an unknown name is a 422 naming the {@code tables} parameter. */
-  private static DatabaseSchema introspect(Source source, TableSelection selection) {
-    try (Connection connection = source.connect()) {
-      return source.dialect().introspect(connection, selection);
+  /**
+   * The objects a dump will hold; an unknown table is a 422 naming the {@code tables} parameter.
+   */
+  private static List<String> objectNames(Export export) {
+    try {
+      return export.objectNames();
     } catch (DbsnapException e) {
       if (e.code() == ErrorCode.UNKNOWN_TABLE) {
         throw new InvalidInputException(ErrorCode.UNKNOWN_TABLE, "tables", e.getMessage());
       }
       throw e;
-    } catch (SQLException e) {
-      throw new DbsnapException(
-          ErrorCode.SOURCE_UNAVAILABLE,
-          "cannot read the structure of " + source + ": " + e.getMessage(),
-          e);
     }
   }
 }

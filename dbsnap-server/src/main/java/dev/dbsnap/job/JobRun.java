@@ -1,12 +1,13 @@
 package dev.dbsnap.job;
 
+import dev.dbsnap.Dbsnap;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
+import dev.dbsnap.Export;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.Checkpoint;
 import dev.dbsnap.export.ExportListener;
 import dev.dbsnap.export.ExportOptions;
-import dev.dbsnap.export.Exporter;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.TableSelection;
@@ -147,18 +148,18 @@ final class JobRun implements ExportListener {
     }
     if (resumeFrom == null) {
       startCounting(null);
-      return exporter(source).run(null, Exporter.OnFailure.KEEP_FOR_RESUME);
+      return export(source).run(null, Export.OnFailure.KEEP_FOR_RESUME);
     }
     startCounting(resumeFrom);
     try {
-      return exporter(source).run(resumeFrom, Exporter.OnFailure.KEEP_FOR_RESUME);
+      return export(source).run(resumeFrom, Export.OnFailure.KEEP_FOR_RESUME);
     } catch (DbsnapException e) {
       if (e.code() != ErrorCode.RESUME_FAILED || stopped()) {
         throw e;
       }
       restartFromScratch(e);
       startCounting(null);
-      return exporter(source).run(null, Exporter.OnFailure.KEEP_FOR_RESUME);
+      return export(source).run(null, Export.OnFailure.KEEP_FOR_RESUME);
     }
   }
 
@@ -199,10 +200,14 @@ final class JobRun implements ExportListener {
       leaseLost = true;
       throw new DbsnapException(ErrorCode.CANCELLED, "lease lost");
     }
-    Exporter.discard(ctx.store(), exportDir);
+    dbsnap().discard(exportDir);
   }
 
-  private Exporter exporter(Source source) {
+  private Dbsnap dbsnap() {
+    return Dbsnap.builder().store(ctx.store()).clock(ctx.clock()).build();
+  }
+
+  private Export export(Source source) {
     ExportRequest r = claimed.request();
     ExportOptions options =
         ExportOptions.defaults(r.format(), r.compression())
@@ -215,8 +220,19 @@ final class JobRun implements ExportListener {
     partSize = options.partSize();
     runStartNanos = System.nanoTime();
     lastProgressNanos = 0;
-    return new Exporter(
-        source, ctx.store(), PREFIX, lease.jobId(), options, this, ctx.clock(), this::stopped);
+    return dbsnap()
+        .newExport(
+            dev.dbsnap.ExportRequest.builder(source)
+                .options(options)
+                .prefix(PREFIX)
+                .exportId(lease.jobId())
+                .build(),
+            this);
+  }
+
+  @Override
+  public boolean cancelRequested() {
+    return stopped();
   }
 
   private boolean stopped() {
@@ -329,7 +345,7 @@ final class JobRun implements ExportListener {
 
   private void discardQuietly() {
     try {
-      Exporter.discard(ctx.store(), exportDir);
+      dbsnap().discard(exportDir);
     } catch (RuntimeException e) {
       log.warn(
           "job {}: could not remove its objects ({}); the janitor will",

@@ -1,8 +1,5 @@
-package dev.dbsnap.http;
+package dev.dbsnap;
 
-import dev.dbsnap.DbsnapException;
-import dev.dbsnap.ErrorCode;
-import dev.dbsnap.export.Exporter;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.storage.CompletedPart;
 import dev.dbsnap.storage.MultipartUpload;
@@ -15,43 +12,49 @@ import java.io.OutputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.zip.Deflater;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
 /**
- * An {@link ObjectStore} that is an HTTP response: each object an {@link Exporter} completes is
- * written to the response in order, either as is or as one entry of a ZIP. It relies on the
- * exporter uploading with concurrency 1, so parts arrive one at a time and in number order and one
- * object ends before the next begins; the manifest and checkpoints are not sent. A failed write
- * (the client went away) marks the store {@link #disconnected()}, which cancels the export.
+ * The sink of {@link Export#writeTo}: each object the engine completes goes to one output stream,
+ * as it is or as one entry of a ZIP. The engine uploads with concurrency 1 here, so parts arrive
+ * one at a time in number order and one object ends before the next begins; the manifest and
+ * checkpoints are not written. A failed write (a reader that went away) marks the sink broken,
+ * which cancels the export. Written by the export's threads one at a time.
  */
-final class ResponseStore implements ObjectStore {
+final class OutputStreamStore implements ObjectStore {
   private final OutputStream out;
   private final String exportDir;
-  private final ZipStream zip;
-  private volatile boolean disconnected;
+  private final ZipOutputStream zip;
+  private final boolean entriesCompressed;
+  private final Instant time;
+  private volatile boolean broken;
   private String open;
 
   /**
-   * @param zip a ZIP to write entries into, or null to write the objects' bytes as they are
+   * @param zipped whether objects become entries of one ZIP
+   * @param entriesCompressed whether the objects are compressed already (stored, not deflated)
    */
-  ResponseStore(OutputStream out, String exportDir, ZipStream zip) {
+  OutputStreamStore(
+      OutputStream out, String exportDir, boolean zipped, boolean entriesCompressed, Instant time) {
     this.out = out;
     this.exportDir = exportDir;
-    this.zip = zip;
+    this.zip = zipped ? new ZipOutputStream(out) : null;
+    this.entriesCompressed = entriesCompressed;
+    this.time = time;
   }
 
-  /** ZIP settings for a response holding several objects. */
-  record ZipStream(java.util.zip.ZipOutputStream stream, Instant time, boolean compressed) {}
-
-  boolean disconnected() {
-    return disconnected;
+  boolean broken() {
+    return broken;
   }
 
-  /** Ends the response body: the ZIP's central directory, then a flush. */
+  /** Ends the stream's content: the ZIP's central directory, then a flush. Does not close it. */
   void finish() {
     write(
         () -> {
           if (zip != null) {
-            zip.stream().finish();
+            zip.finish();
           }
           out.flush();
         });
@@ -62,48 +65,49 @@ final class ResponseStore implements ObjectStore {
   }
 
   private synchronized void write(Write w) {
-    if (disconnected) {
-      throw new DbsnapException(ErrorCode.CANCELLED, "the client closed the connection");
+    if (broken) {
+      throw new DbsnapException(ErrorCode.CANCELLED, "the output stream was closed");
     }
     try {
       w.run();
     } catch (IOException e) {
-      disconnected = true;
-      throw new DbsnapException(ErrorCode.CANCELLED, "the client closed the connection");
+      broken = true;
+      throw new DbsnapException(
+          ErrorCode.CANCELLED, "the output stream was closed: " + e.getMessage(), e);
     }
   }
 
   private void begin(String key) throws IOException {
     if (open != null) {
-      throw new IllegalStateException(
-          "object " + key + " started while " + open + " is still open");
+      throw new IllegalStateException("object " + key + " started while " + open + " is open");
     }
     open = key;
     if (zip != null) {
-      Downloads.putEntry(
-          zip.stream(), key.substring(exportDir.length()), zip.time(), zip.compressed());
+      ZipEntry entry = new ZipEntry(key.substring(exportDir.length()));
+      entry.setTime(time.toEpochMilli());
+      zip.setLevel(entriesCompressed ? Deflater.NO_COMPRESSION : Deflater.BEST_SPEED);
+      zip.putNextEntry(entry);
     }
   }
 
   private void end() throws IOException {
     open = null;
     if (zip != null) {
-      zip.stream().closeEntry();
+      zip.closeEntry();
     }
   }
 
   private OutputStream sink() {
-    return zip != null ? zip.stream() : out;
+    return zip != null ? zip : out;
   }
 
   private boolean skipped(String key) {
-    return key.equals(exportDir + Manifest.FILE)
-        || key.equals(exportDir + Exporter.CHECKPOINT_FILE);
+    return key.equals(exportDir + Manifest.FILE) || key.equals(exportDir + Export.CHECKPOINT_FILE);
   }
 
   @Override
   public String describe() {
-    return "the HTTP response";
+    return "the output stream";
   }
 
   @Override
@@ -130,12 +134,12 @@ final class ResponseStore implements ObjectStore {
 
   @Override
   public MultipartUpload resumeMultipart(String key, String uploadId) {
-    throw new DbsnapException(ErrorCode.RESUME_FAILED, "a streamed dump cannot be resumed");
+    throw new DbsnapException(ErrorCode.RESUME_FAILED, "an export to a stream cannot be resumed");
   }
 
   @Override
   public InputStream get(String key) {
-    throw new DbsnapException(ErrorCode.STORE_UNAVAILABLE, "a streamed dump cannot be read back");
+    throw new DbsnapException(ErrorCode.STORE_UNAVAILABLE, "a stream cannot be read back");
   }
 
   @Override
@@ -150,7 +154,7 @@ final class ResponseStore implements ObjectStore {
 
   @Override
   public void delete(String key) {
-    // what was sent cannot be taken back; a failed dump aborts the connection instead
+    // what was written cannot be taken back; the caller aborts the stream instead
   }
 
   @Override
@@ -175,7 +179,7 @@ final class ResponseStore implements ObjectStore {
 
     @Override
     public String uploadId() {
-      return "response";
+      return "stream";
     }
 
     @Override
@@ -186,7 +190,7 @@ final class ResponseStore implements ObjectStore {
 
     @Override
     public void complete(List<CompletedPart> parts) {
-      write(ResponseStore.this::end);
+      write(OutputStreamStore.this::end);
     }
 
     @Override
