@@ -267,7 +267,7 @@ final class JobRun implements ExportListener {
     int maxAttempts = ctx.config().workers().maxAttempts();
     if (transientFailure(e) && claimed.attempts() < maxAttempts) {
       Duration delay = retryDelay(claimed.attempts());
-      if (ctx.leases().retry(lease, ctx.clock().instant().plus(delay), wire, message)) {
+      if (ctx.leases().retry(lease, delay, wire, message)) {
         ctx.metrics().retried();
         log.warn(
             "job {} failed on attempt {} of {} and is retried in {} ms: {}",

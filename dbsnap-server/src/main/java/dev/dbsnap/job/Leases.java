@@ -210,13 +210,17 @@ final class Leases {
   }
 
   /** Puts the job back in the queue to run after {@code runAfter}, keeping its checkpoint. */
-  boolean retry(Lease lease, Instant runAfter, String code, String message) {
+  boolean retry(Lease lease, Duration delay, String code, String message) {
+    // The run ends, and the backoff starts, at the decision: waiting for the control database's
+    // write lock must not shorten the delay between this run's end and the next run's start.
+    long now = clock.millis();
     return finish(
         lease,
         "retry",
+        now,
         "state = 'queued', run_after = ?, error_code = ?, error_message = ?,"
             + " lease_owner = NULL, lease_expires_at = NULL",
-        runAfter.toEpochMilli(),
+        now + delay.toMillis(),
         code,
         message);
   }
@@ -240,10 +244,14 @@ final class Leases {
   }
 
   private void endRun(Connection c, Lease lease, String outcome) throws SQLException {
+    endRun(c, lease, outcome, clock.millis());
+  }
+
+  private void endRun(Connection c, Lease lease, String outcome, long endedAt) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE job_runs SET ended_at = ?, outcome = ? WHERE id = ? AND ended_at IS NULL")) {
-      ps.setLong(1, clock.millis());
+      ps.setLong(1, endedAt);
       ps.setString(2, outcome);
       ps.setString(3, lease.runId());
       ps.executeUpdate();
@@ -251,12 +259,17 @@ final class Leases {
   }
 
   private boolean finish(Lease lease, String outcome, String set, Object... values) {
+    return finish(lease, outcome, -1, set, values);
+  }
+
+  /** Ends the run at {@code endedAt}, or when the transaction runs if it is -1. */
+  private boolean finish(Lease lease, String outcome, long endedAt, String set, Object... values) {
     return db.transaction(
         c -> {
           if (!update(c, lease, set, values)) {
             return false;
           }
-          endRun(c, lease, outcome);
+          endRun(c, lease, outcome, endedAt < 0 ? clock.millis() : endedAt);
           return true;
         });
   }
