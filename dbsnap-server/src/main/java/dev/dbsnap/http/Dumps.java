@@ -102,10 +102,8 @@ final class Dumps {
       }
       throw e;
     } catch (SQLException e) {
-      throw new DbsnapException(
-          ErrorCode.SOURCE_UNAVAILABLE,
-          "cannot read the structure of " + source + ": " + e.getMessage(),
-          e);
+      throw dev.dbsnap.source.SourceException.from(
+          e, ErrorCode.SOURCE_UNAVAILABLE, "cannot read the structure of " + source, null);
     }
   }
 }
