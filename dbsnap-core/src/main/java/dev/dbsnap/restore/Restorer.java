@@ -69,8 +69,11 @@ public final class Restorer {
    * Restores the export.
    *
    * @return the manifest of what was restored
-   * @throws DbsnapException RESTORE_FAILED naming the table and row (or statement) that failed;
-   *     INVALID_ARGUMENT when the target is of another kind or already holds a table of the export
+   * @throws DbsnapException RESTORE_FAILED naming the table and row (or statement) that failed, a
+   *     {@link SourceException} with its SQLState when the database refused it (and
+   *     SOURCE_AUTHENTICATION_FAILED, SOURCE_UNKNOWN_DATABASE or SOURCE_PERMISSION_DENIED when that
+   *     is why); INVALID_ARGUMENT when the target is of another kind or already holds a table of
+   *     the export
    */
   public Manifest run() {
     Manifest manifest = Manifest.read(store.get(exportDir + Manifest.FILE));
