@@ -20,4 +20,13 @@ public class DbsnapException extends RuntimeException {
   public ErrorCode code() {
     return code;
   }
+
+  /**
+   * Whether trying again later may succeed: a lost connection may come back, a refused password
+   * will not. By default what the {@link ErrorCode} says; subtypes that know the cause better, such
+   * as {@link dev.dbsnap.source.SourceException}, override it.
+   */
+  public boolean isTransient() {
+    return code.isTransient();
+  }
 }

@@ -8,6 +8,7 @@ import dev.dbsnap.export.Exporter;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Source;
+import dev.dbsnap.source.SourceException;
 import dev.dbsnap.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -192,10 +193,8 @@ public final class Export {
     try (Connection connection = source.connect()) {
       schema = source.dialect().introspect(connection, request.options().selection());
     } catch (SQLException e) {
-      throw new DbsnapException(
-          ErrorCode.SOURCE_UNAVAILABLE,
-          "cannot read the structure of " + source + ": " + e.getMessage(),
-          e);
+      throw SourceException.from(
+          e, ErrorCode.SOURCE_UNAVAILABLE, "cannot read the structure of " + source, null);
     }
     return Exporter.objectNames(schema, request.options());
   }

@@ -1,6 +1,7 @@
 package dev.dbsnap.cli;
 
 import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
 import dev.dbsnap.export.Version;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -49,7 +50,7 @@ public final class Main implements Runnable {
           err.println(
               "dbsnap: internal error: " + e + (debug ? "" : " (run with --debug for details)"));
           err.flush();
-          return 70;
+          return ErrorCode.INTERNAL.exitCode();
         });
     return cli.execute(args);
   }

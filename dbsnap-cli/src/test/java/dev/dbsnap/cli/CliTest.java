@@ -17,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -162,32 +160,11 @@ class CliTest {
     assertThat(assertOneSentenceError(r, ErrorCode.SOURCE_UNAVAILABLE)).contains("nothing-here.db");
   }
 
-  /**
-   * The embedded server trusts every local login, so a role of its own is made to need a password
-   * (scram-sha-256) by a pg_hba.conf rule for that role alone, ahead of the trust rules.
-   */
+  /** PgTestServer makes the role need its password; the embedded server trusts other logins. */
   @Test
-  void aWrongPostgresPasswordIsAnUnavailableSourceWithThePasswordHidden() throws Exception {
+  void aWrongPostgresPasswordIsAnAuthenticationFailureWithThePasswordHidden() throws Exception {
     String role = "dbsnap_cli_pw";
-    try (Connection c = PgTestServer.connect("postgres");
-        Statement st = c.createStatement()) {
-      st.execute("DROP ROLE IF EXISTS " + role);
-      st.execute("CREATE ROLE " + role + " LOGIN PASSWORD 'the-right-one'");
-      String hbaFile;
-      try (ResultSet rs = st.executeQuery("SHOW hba_file")) {
-        rs.next();
-        hbaFile = rs.getString(1);
-      }
-      Path hba = Path.of(hbaFile);
-      String rules = Files.readString(hba);
-      String rule = "host all " + role + " all scram-sha-256\n";
-      if (!rules.startsWith(rule)) {
-        Files.writeString(hba, rule + rules);
-      }
-      try (ResultSet rs = st.executeQuery("SELECT pg_reload_conf()")) {
-        rs.next();
-      }
-    }
+    PgTestServer.createPasswordRole(role, "the-right-one");
     String base =
         "jdbc:postgresql://localhost:"
             + PgTestServer.port()
@@ -200,11 +177,46 @@ class CliTest {
     }
 
     Result r = run("dump", "--source", base + "wrong-secret", "--to", newDir().toString(), "-q");
-    String message = assertOneSentenceError(r, ErrorCode.SOURCE_UNAVAILABLE);
+    String message = assertOneSentenceError(r, ErrorCode.SOURCE_AUTHENTICATION_FAILED);
     assertThat(message)
         .contains("password authentication failed")
         .contains(role)
         .doesNotContain("wrong-secret");
+  }
+
+  /**
+   * A refused password is not retried, so the command fails at once. DBSNAP_TEST_WRONG_PASSWORD is
+   * set for the tests in this module's pom.
+   */
+  @Test
+  void aPasswordFromTheEnvironmentThatIsRefusedExitsWithCode3AtOnce() throws Exception {
+    String role = "dbsnap_cli_env_pw";
+    PgTestServer.createPasswordRole(role, "the-right-one");
+    String url = "jdbc:postgresql://127.0.0.1:" + PgTestServer.port() + "/postgres";
+    Path out = newDir();
+
+    long start = System.nanoTime();
+    Result r =
+        run(
+            "dump",
+            "--source",
+            url,
+            "--user",
+            role,
+            "--password-env",
+            "DBSNAP_TEST_WRONG_PASSWORD",
+            "--to",
+            out.toString(),
+            "-q");
+    long millis = (System.nanoTime() - start) / 1_000_000;
+
+    assertThat(r.code()).isEqualTo(3);
+    String message = assertOneSentenceError(r, ErrorCode.SOURCE_AUTHENTICATION_FAILED);
+    assertThat(message)
+        .contains("password authentication failed for user \"" + role + "\"")
+        .contains(url)
+        .doesNotContain(System.getenv("DBSNAP_TEST_WRONG_PASSWORD"));
+    assertThat(millis).as("milliseconds until the refusal was reported").isLessThan(2_000);
   }
 
   @Test

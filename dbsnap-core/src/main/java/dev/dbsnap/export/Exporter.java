@@ -136,10 +136,8 @@ public final class Exporter {
         dialect.beginSnapshot(connection);
         schema = dialect.introspect(connection, options.selection());
       } catch (SQLException e) {
-        throw new DbsnapException(
-            ErrorCode.SOURCE_READ_FAILED,
-            "cannot read the structure of " + source + ": " + e.getMessage(),
-            e);
+        throw dev.dbsnap.source.SourceException.from(
+            e, ErrorCode.SOURCE_READ_FAILED, "cannot read the structure of " + source, null);
       }
       List<Planned> plan = plan(schema);
       String fingerprint = fingerprint(schema, plan);
@@ -178,8 +176,8 @@ public final class Exporter {
       throw e;
     } catch (SQLException e) {
       cleanUp(finished);
-      throw new DbsnapException(
-          ErrorCode.SOURCE_READ_FAILED, "reading " + source + " failed: " + e.getMessage(), e);
+      throw dev.dbsnap.source.SourceException.from(
+          e, ErrorCode.SOURCE_READ_FAILED, "reading " + source + " failed", null);
     }
   }
 
@@ -488,10 +486,11 @@ public final class Exporter {
         throw new DbsnapException(
             ErrorCode.INTERNAL, "compressing " + object.key() + " failed: " + e.getMessage(), e);
       } catch (SQLException e) {
-        throw new DbsnapException(
+        throw dev.dbsnap.source.SourceException.from(
+            e,
             ErrorCode.SOURCE_READ_FAILED,
-            "reading " + source + " for " + object.key() + " failed: " + e.getMessage(),
-            e);
+            "reading " + source + " for " + object.key() + " failed",
+            object.tables().size() == 1 ? object.tables().get(0).displayName() : null);
       } finally {
         if (!ok) {
           if (onFailure == OnFailure.KEEP_FOR_RESUME) {

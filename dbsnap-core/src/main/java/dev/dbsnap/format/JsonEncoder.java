@@ -3,12 +3,13 @@ package dev.dbsnap.format;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
 import dev.dbsnap.source.Column;
 import dev.dbsnap.source.TableSchema;
 import dev.dbsnap.source.ValueKind;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;
@@ -38,7 +39,8 @@ final class JsonEncoder implements RowEncoder {
       generator = FACTORY.createGenerator(sink);
       generator.setRootValueSeparator(null);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      // the sink is memory: only a bug in the encoder makes the generator fail
+      throw new DbsnapException(ErrorCode.INTERNAL, "cannot start a JSON generator", e);
     }
   }
 
@@ -100,7 +102,9 @@ final class JsonEncoder implements RowEncoder {
       g.writeEndObject();
       g.flush();
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      // the sink is memory: only a bug in the encoder makes the generator fail
+      throw new DbsnapException(
+          ErrorCode.INTERNAL, "encoding a row as JSON failed: " + e.getMessage(), e);
     }
     if (!array) {
       out.write('\n');

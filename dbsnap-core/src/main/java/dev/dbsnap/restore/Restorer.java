@@ -16,6 +16,7 @@ import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Dialect;
 import dev.dbsnap.source.DialectKind;
 import dev.dbsnap.source.Source;
+import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
 import dev.dbsnap.source.ValueKind;
 import dev.dbsnap.storage.ObjectStore;
@@ -68,8 +69,11 @@ public final class Restorer {
    * Restores the export.
    *
    * @return the manifest of what was restored
-   * @throws DbsnapException RESTORE_FAILED naming the table and row (or statement) that failed;
-   *     INVALID_ARGUMENT when the target is of another kind or already holds a table of the export
+   * @throws DbsnapException RESTORE_FAILED naming the table and row (or statement) that failed, a
+   *     {@link SourceException} with its SQLState when the database refused it (and
+   *     SOURCE_AUTHENTICATION_FAILED, SOURCE_UNKNOWN_DATABASE or SOURCE_PERMISSION_DENIED when that
+   *     is why); INVALID_ARGUMENT when the target is of another kind or already holds a table of
+   *     the export
    */
   public Manifest run() {
     Manifest manifest = Manifest.read(store.get(exportDir + Manifest.FILE));
@@ -91,8 +95,8 @@ public final class Restorer {
         restoreTables(c, manifest, format);
       }
     } catch (SQLException e) {
-      throw new DbsnapException(
-          ErrorCode.RESTORE_FAILED, "restore into " + target + " failed: " + e.getMessage(), e);
+      throw SourceException.from(
+          e, ErrorCode.RESTORE_FAILED, "restore into " + target + " failed", null);
     }
     return manifest;
   }
@@ -183,17 +187,16 @@ public final class Restorer {
       }
     } catch (SQLException e) {
       rollbackQuietly(c);
-      throw new DbsnapException(
+      throw SourceException.from(
+          e,
           ErrorCode.RESTORE_FAILED,
           "restoring "
               + object
               + (table != null
                   ? " failed at table " + table + " near row " + (rows + 1)
                   : " failed")
-              + ": "
-              + firstLine(e.getMessage())
               + (statement != null ? " (statement: " + abbreviate(statement) + ")" : ""),
-          e);
+          table);
     } catch (IOException e) {
       rollbackQuietly(c);
       throw new DbsnapException(
@@ -294,15 +297,16 @@ public final class Restorer {
       if (e instanceof DbsnapException d) {
         throw d;
       }
-      throw new DbsnapException(
-          ErrorCode.RESTORE_FAILED,
+      String what =
           "restoring table "
               + table.displayName()
               + " failed"
-              + (row > 0 ? " in the batch ending at row " + row : "")
-              + ": "
-              + firstLine(e.getMessage()),
-          e);
+              + (row > 0 ? " in the batch ending at row " + row : "");
+      if (e instanceof SQLException s) {
+        throw SourceException.from(s, ErrorCode.RESTORE_FAILED, what, table.displayName());
+      }
+      throw new DbsnapException(
+          ErrorCode.RESTORE_FAILED, what + ": " + firstLine(e.getMessage()), e);
     } catch (IOException e) {
       c.rollback();
       throw new DbsnapException(

@@ -104,8 +104,9 @@ public record Source(String url, String user, String password, DataSource dataSo
   /**
    * Opens a connection.
    *
-   * @throws DbsnapException SOURCE_UNAVAILABLE when the database cannot be reached or refuses the
-   *     login
+   * @throws SourceException SOURCE_UNAVAILABLE when the database cannot be reached (transient
+   *     unless the file or server says it never will be), SOURCE_AUTHENTICATION_FAILED when it
+   *     refuses the login, SOURCE_UNKNOWN_DATABASE or SOURCE_PERMISSION_DENIED
    */
   public Connection connect() {
     return connect(true);
@@ -114,8 +115,9 @@ public record Source(String url, String user, String password, DataSource dataSo
   /**
    * Opens a connection that may write: an SQLite file is created when missing. For restores.
    *
-   * @throws DbsnapException SOURCE_UNAVAILABLE when the database cannot be reached or refuses the
-   *     login
+   * @throws SourceException SOURCE_UNAVAILABLE when the database cannot be reached (transient
+   *     unless the file or server says it never will be), SOURCE_AUTHENTICATION_FAILED when it
+   *     refuses the login, SOURCE_UNKNOWN_DATABASE or SOURCE_PERMISSION_DENIED
    */
   public Connection connectForWriting() {
     return connect(false);
@@ -146,10 +148,8 @@ public record Source(String url, String user, String password, DataSource dataSo
     try {
       return DriverManager.getConnection(url, props);
     } catch (SQLException e) {
-      throw new DbsnapException(
-          ErrorCode.SOURCE_UNAVAILABLE,
-          "cannot connect to " + safeUrl() + ": " + firstLine(e.getMessage()),
-          e);
+      throw SourceException.from(
+          e, ErrorCode.SOURCE_UNAVAILABLE, "cannot connect to " + safeUrl(), null);
     }
   }
 
@@ -159,7 +159,7 @@ public record Source(String url, String user, String password, DataSource dataSo
   }
 
   static String firstLine(String message) {
-    if (message == null) {
+    if (message == null || message.isBlank()) {
       return "unknown error";
     }
     int nl = message.indexOf('\n');

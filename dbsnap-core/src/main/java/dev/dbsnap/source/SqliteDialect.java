@@ -239,11 +239,16 @@ final class SqliteDialect implements Dialect {
         return candidate;
       }
     }
-    throw new DbsnapException(
+    // the table's structure, not the moment, is at fault: trying again cannot help
+    throw new SourceException(
         ErrorCode.SOURCE_READ_FAILED,
         "table "
             + table.name()
-            + " has no primary key and columns named rowid, _rowid_ and oid hide its rowid");
+            + " has no primary key and columns named rowid, _rowid_ and oid hide its rowid",
+        null,
+        table.displayName(),
+        false,
+        null);
   }
 
   private static final class SqliteTableReader implements TableReader {

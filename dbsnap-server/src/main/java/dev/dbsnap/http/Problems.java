@@ -45,6 +45,23 @@ final class Problems {
                 d,
                 "source-unavailable",
                 "the source database cannot be read right now; try again later");
+        case SOURCE_AUTHENTICATION_FAILED ->
+            refused(
+                d,
+                type,
+                "the source database refused this server's login; the source's credentials in the"
+                    + " server configuration must be fixed");
+        case SOURCE_UNKNOWN_DATABASE ->
+            refused(
+                d,
+                type,
+                "the database named in this source's configuration does not exist on its server");
+        case SOURCE_PERMISSION_DENIED ->
+            refused(
+                d,
+                type,
+                "the source database denied this server's user access; grant it or fix the"
+                    + " source's configuration");
         case STORE_UNAVAILABLE, UPLOAD_FAILED ->
             unavailable(
                 d,
@@ -59,6 +76,16 @@ final class Problems {
   private static Problem unavailable(DbsnapException e, String type, String detail) {
     LOG.warn("answering 503: {}", e.getMessage());
     return new Problem(503, type, detail, null);
+  }
+
+  /**
+   * A source that answered but refused: 502, as a gateway whose upstream failed, since trying again
+   * will not help until its configuration is fixed. The detail names the cause, never the user or
+   * the database's own message.
+   */
+  private static Problem refused(DbsnapException e, String type, String detail) {
+    LOG.warn("answering 502: {}", e.getMessage());
+    return new Problem(502, type, detail, null);
   }
 
   private static Problem internal(Throwable e) {
@@ -142,6 +169,7 @@ final class Problems {
       case 415 -> "Unsupported Media Type";
       case 416 -> "Range Not Satisfiable";
       case 422 -> "Unprocessable Content";
+      case 502 -> "Bad Gateway";
       case 503 -> "Service Unavailable";
       default -> status >= 500 ? "Internal Server Error" : "Error";
     };

@@ -10,6 +10,7 @@ import dev.dbsnap.export.ExportListener;
 import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.source.Source;
+import dev.dbsnap.source.SqlStates;
 import dev.dbsnap.source.TableSelection;
 import dev.dbsnap.storage.ObjectStore;
 import java.io.IOException;
@@ -18,7 +19,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,12 +31,6 @@ import org.slf4j.LoggerFactory;
 final class JobRun implements ExportListener {
   private static final Logger log = LoggerFactory.getLogger(JobRun.class);
   private static final long PROGRESS_EVERY_NANOS = 500_000_000L;
-  private static final Set<ErrorCode> TRANSIENT =
-      Set.of(
-          ErrorCode.SOURCE_UNAVAILABLE,
-          ErrorCode.SOURCE_READ_FAILED,
-          ErrorCode.UPLOAD_FAILED,
-          ErrorCode.STORE_UNAVAILABLE);
   static final String PREFIX = "exports";
 
   /** What a run needs from its service. */
@@ -362,17 +356,19 @@ final class JobRun implements ExportListener {
     return delay.compareTo(cap) > 0 ? cap : delay;
   }
 
+  /**
+   * Whether a retry may succeed, as the failure itself says ({@link DbsnapException#isTransient()},
+   * which reads the source's SQLState); an unexpected exception is retried when it came from I/O.
+   */
   static boolean transientFailure(Throwable e) {
-    if (e instanceof DbsnapException d && TRANSIENT.contains(d.code())) {
-      return true;
-    }
     if (e instanceof DbsnapException d && d.code() != ErrorCode.INTERNAL) {
-      return false;
+      return d.isTransient();
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLException
-          || t instanceof IOException
-          || t instanceof java.io.UncheckedIOException) {
+      if (t instanceof SQLException s) {
+        return SqlStates.isTransient(s);
+      }
+      if (t instanceof IOException || t instanceof java.io.UncheckedIOException) {
         return true;
       }
       if (t.getCause() == t) {

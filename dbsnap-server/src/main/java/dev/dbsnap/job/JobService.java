@@ -175,7 +175,9 @@ public final class JobService implements AutoCloseable {
    * @throws dev.dbsnap.DbsnapException NOT_FOUND for an unknown source; {@link
    *     dev.dbsnap.InvalidInputException} naming the field for an unknown table, a part size out of
    *     range, a refused callback URL, or a key reused with another request; SOURCE_UNAVAILABLE
-   *     when the source cannot be read to check the tables
+   *     when the source cannot be read to check the tables, or a {@link
+   *     dev.dbsnap.source.SourceException} naming why it refused (SOURCE_AUTHENTICATION_FAILED,
+   *     SOURCE_UNKNOWN_DATABASE, SOURCE_PERMISSION_DENIED)
    */
   public Job submit(String idempotencyKey, ExportRequest request) {
     Job job = submitter.submit(idempotencyKey, request);

@@ -6,6 +6,7 @@ import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.source.Source;
+import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
 import dev.dbsnap.source.TableSelection;
 import java.net.URI;
@@ -179,10 +180,8 @@ final class Submitter {
   }
 
   private static DbsnapException sourceUnavailable(Source source, SQLException e) {
-    return new DbsnapException(
-        ErrorCode.SOURCE_UNAVAILABLE,
-        "cannot read the tables of " + source.safeUrl() + ": " + ControlDb.rootMessage(e),
-        e);
+    return SourceException.from(
+        e, ErrorCode.SOURCE_UNAVAILABLE, "cannot read the tables of " + source.safeUrl(), null);
   }
 
   private static void check(Set<String> names, List<String> given, String field) {

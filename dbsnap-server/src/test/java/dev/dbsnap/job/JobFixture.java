@@ -71,6 +71,23 @@ final class JobFixture {
     return config(controlUrl, sources, workers, noWebhooks(), retention());
   }
 
+  /** {@code config} with {@code sources} as its only sources: for a user name and password. */
+  static ServerConfig withSources(ServerConfig config, ServerConfig.SourceConfig... sources) {
+    Map<String, ServerConfig.SourceConfig> byName = new java.util.HashMap<>();
+    for (ServerConfig.SourceConfig s : sources) {
+      byName.put(s.name(), s);
+    }
+    return new ServerConfig(
+        config.http(),
+        config.control(),
+        config.store(),
+        byName,
+        config.tokens(),
+        config.workers(),
+        config.webhooks(),
+        config.retention());
+  }
+
   static JobService start(ServerConfig config, ObjectStore store) {
     return JobService.start(config, store, new PrometheusRegistry(), Clock.systemUTC());
   }

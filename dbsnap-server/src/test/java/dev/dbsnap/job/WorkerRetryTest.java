@@ -2,14 +2,20 @@ package dev.dbsnap.job;
 
 import static dev.dbsnap.job.JobFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
+import dev.dbsnap.testing.PgTestServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -17,7 +23,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Transient failures: a source file that is missing when the job runs. */
+/**
+ * Which failures are retried: a source file that is missing when the job runs is, a refused
+ * password or a dropped table is not.
+ */
 class WorkerRetryTest {
   @TempDir Path dir;
 
@@ -125,6 +134,57 @@ class WorkerRetryTest {
         assertThat(failed.error().code()).isEqualTo("unknown_table");
         assertThat(failed.error().message()).contains("events");
         assertThat(store.list(service.exportDir(id))).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void a_source_that_refuses_the_password_fails_the_job_on_its_first_attempt() throws Exception {
+    String role = "dbsnap_job_pw";
+    String db = PgTestServer.createDatabase();
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE events (id int PRIMARY KEY, name text)");
+      st.execute("INSERT INTO events SELECT g, 'e' || g FROM generate_series(1, 100) g");
+    }
+    PgTestServer.createPasswordRole(role, "before-rotation");
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role);
+    }
+    String control = "jdbc:sqlite:" + dir.resolve("control.db");
+    String url = "jdbc:postgresql://127.0.0.1:" + PgTestServer.port() + "/" + db;
+    ServerConfig.SourceConfig warehouse =
+        new ServerConfig.SourceConfig("warehouse", url, role, "before-rotation");
+    try (ObjectStore store = LocalObjectStore.open(dir.resolve("store"))) {
+      String id;
+      try (JobService api =
+          start(withSources(config(control, Map.of(), workers(0)), warehouse), store)) {
+        id = api.submit(null, request("warehouse", List.of())).id();
+      }
+      // the password is rotated after the job was queued; the server still has the old one
+      PgTestServer.createPasswordRole(role, "after-rotation");
+      try (JobService service =
+          start(withSources(config(control, Map.of(), workers(1)), warehouse), store)) {
+        Job failed = awaitState(service, id, JobState.FAILED);
+
+        assertThat(failed.attempts()).isEqualTo(1);
+        assertThat(failed.error().code()).isEqualTo("source_authentication_failed");
+        assertThat(failed.error().message())
+            .contains("password authentication failed for user \"" + role + "\"")
+            .contains(url)
+            .doesNotContain("rotation")
+            .doesNotContain("gave up");
+        assertThat(WorkerLeaseTest.runs(control))
+            .extracting(WorkerLeaseTest.Run::outcome)
+            .containsExactly("failed");
+        assertThat(store.list(service.exportDir(id))).isEmpty();
+
+        DbsnapException refused =
+            catchThrowableOfType(
+                DbsnapException.class, () -> service.submit(null, request("warehouse", List.of())));
+        assertThat(refused.code()).isEqualTo(ErrorCode.SOURCE_AUTHENTICATION_FAILED);
+        assertThat(refused.isTransient()).isFalse();
       }
     }
   }
