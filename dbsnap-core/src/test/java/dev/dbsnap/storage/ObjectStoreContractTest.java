@@ -135,6 +135,30 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
+  void a_multipart_object_read_one_byte_at_a_time_gives_the_uploaded_bytes() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("bytewise.bin");
+    byte[] first = bytes(MIN_PART, 21);
+    byte[] last = bytes(1000, 22);
+    String etag1 = upload.uploadPart(1, first, first.length);
+    String etag2 = upload.uploadPart(2, last, last.length);
+    upload.complete(
+        List.of(
+            new CompletedPart(1, etag1, first.length), new CompletedPart(2, etag2, last.length)));
+
+    byte[] expected = concat(first, last);
+    byte[] read = new byte[expected.length + 1];
+    int n = 0;
+    try (InputStream in = store.get("bytewise.bin")) {
+      for (int b; (b = in.read()) != -1; ) {
+        read[n++] = (byte) b;
+      }
+      assertThat(in.read()).isEqualTo(-1);
+    }
+    assertThat(Arrays.copyOf(read, n)).isEqualTo(expected);
+  }
+
+  @Test
   void partsMayBeUploadedConcurrentlyAndCompletedInAnyOrder() throws Exception {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("parallel.bin");
