@@ -159,6 +159,15 @@ final class DumpCommand implements Callable<Integer> {
         for (String id : unfinished) {
           dbsnap.discard(id + "/");
         }
+        if (exportId != null && !overwrite && !store.list(exportId + "/").isEmpty()) {
+          throw new DbsnapException(
+              ErrorCode.DESTINATION_NOT_EMPTY,
+              "export '"
+                  + exportId
+                  + "' already exists in "
+                  + store.describe()
+                  + "; pass --overwrite to replace it or choose another --export-id");
+        }
       }
       ExportRequest request =
           ExportRequest.builder(src)

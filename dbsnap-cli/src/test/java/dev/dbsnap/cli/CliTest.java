@@ -102,7 +102,7 @@ class CliTest {
   }
 
   @Test
-  void aDumpVerifiesAndATamperedObjectFailsVerification() throws IOException {
+  void a_dump_verifies_and_a_tampered_object_fails_verification() throws IOException {
     Path out = newDir();
     Result dump =
         run(
@@ -142,13 +142,13 @@ class CliTest {
   }
 
   @Test
-  void aBadJdbcUrlIsAnInvalidArgument() throws IOException {
+  void a_bad_jdbc_url_is_an_invalid_argument() throws IOException {
     Result r = run("dump", "--source", "jdbc:mysql://x", "--to", newDir().toString(), "-q");
     assertThat(assertOneSentenceError(r, ErrorCode.INVALID_ARGUMENT)).contains("jdbc:mysql://x");
   }
 
   @Test
-  void aMissingSqliteFileIsAnUnavailableSource() throws IOException {
+  void a_missing_sqlite_file_is_an_unavailable_source() throws IOException {
     Result r =
         run(
             "dump",
@@ -162,7 +162,8 @@ class CliTest {
 
   /** PgTestServer makes the role need its password; the embedded server trusts other logins. */
   @Test
-  void aWrongPostgresPasswordIsAnAuthenticationFailureWithThePasswordHidden() throws Exception {
+  void a_wrong_postgres_password_is_an_authentication_failure_with_the_password_hidden()
+      throws Exception {
     String role = "dbsnap_cli_pw";
     PgTestServer.createPasswordRole(role, "the-right-one");
     String base =
@@ -189,7 +190,8 @@ class CliTest {
    * set for the tests in this module's pom.
    */
   @Test
-  void aPasswordFromTheEnvironmentThatIsRefusedExitsWithCode3AtOnce() throws Exception {
+  void a_password_from_the_environment_that_is_refused_exits_with_code_3_at_once()
+      throws Exception {
     String role = "dbsnap_cli_env_pw";
     PgTestServer.createPasswordRole(role, "the-right-one");
     String url = "jdbc:postgresql://127.0.0.1:" + PgTestServer.port() + "/postgres";
@@ -220,7 +222,7 @@ class CliTest {
   }
 
   @Test
-  void anUnknownTableIsNamed() throws IOException {
+  void an_unknown_table_is_named() throws IOException {
     Result r =
         run(
             "dump",
@@ -235,7 +237,7 @@ class CliTest {
   }
 
   @Test
-  void anUnreachableS3EndpointIsAnUnavailableStore() throws IOException {
+  void an_unreachable_s3_endpoint_is_an_unavailable_store() throws IOException {
     setAwsKeys(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
     String closed = "http://127.0.0.1:" + closedPort();
     Result r =
@@ -260,7 +262,7 @@ class CliTest {
    * AWS_* variables, which a test cannot set in its own process.
    */
   @Test
-  void anS3StoreThatDeniesAccessIsAnUnavailableStore() throws IOException {
+  void an_s3_store_that_denies_access_is_an_unavailable_store() throws IOException {
     S3ProxyServer server = S3ProxyServer.shared();
     setAwsKeys(S3ProxyServer.ACCESS_KEY, "not-the-secret");
     Result r =
@@ -282,7 +284,7 @@ class CliTest {
   }
 
   @Test
-  void aDumpToS3VerifiesAndRestores() throws IOException {
+  void a_dump_to_s3_verifies_and_restores() throws IOException {
     S3ProxyServer server = S3ProxyServer.shared();
     setAwsKeys(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
     String to = "s3://" + server.bucket() + "/cli-" + RUNS.incrementAndGet();
@@ -336,7 +338,7 @@ class CliTest {
   }
 
   @Test
-  void anExistingExportIdNeedsOverwrite() throws IOException {
+  void an_existing_export_id_needs_overwrite() throws IOException {
     Path out = newDir();
     String[] args = {
       "dump", "--source", db.toString(), "--to", out.toString(), "--export-id", "same", "-q"
@@ -360,7 +362,7 @@ class CliTest {
   }
 
   @Test
-  void aPartSizeBelowFiveMibNamesTheMinimum() throws IOException {
+  void a_part_size_below_five_mib_names_the_minimum() throws IOException {
     Result r =
         run(
             "dump",
@@ -375,7 +377,7 @@ class CliTest {
   }
 
   @Test
-  void anUnparsablePartSizeIsAnInvalidArgument() throws IOException {
+  void an_unparsable_part_size_is_an_invalid_argument() throws IOException {
     Result r =
         run(
             "dump",
@@ -391,7 +393,7 @@ class CliTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"", "dump", "restore", "verify", "demo"})
-  void helpExitsZero(String command) {
+  void help_exits_zero(String command) {
     Result r = command.isEmpty() ? run("--help") : run(command, "--help");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("Usage: dbsnap" + (command.isEmpty() ? "" : " " + command));
@@ -399,7 +401,7 @@ class CliTest {
   }
 
   @Test
-  void theHelpCommandExitsZero() {
+  void the_help_command_exits_zero() {
     Result r = run("help", "dump");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("Usage: dbsnap dump");
@@ -407,7 +409,7 @@ class CliTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"sql:none", "csv:gzip", "json:zstd"})
-  void restoreLoadsADumpIntoANewSqliteFile(String formatAndCompression) throws Exception {
+  void restore_loads_a_dump_into_a_new_sqlite_file(String formatAndCompression) throws Exception {
     String[] fc = formatAndCompression.split(":");
     Path out = newDir();
     Result dump =

@@ -119,7 +119,7 @@ class KillAndResumeIT {
 
   @Test
   @Timeout(value = 150, unit = TimeUnit.SECONDS)
-  void aDumpKilledMidObjectResumesToTheBytesOfAnUninterruptedDump() throws Exception {
+  void a_dump_killed_mid_object_resumes_to_the_bytes_of_an_uninterrupted_dump() throws Exception {
     Path reference = dir.resolve("reference");
     Path referenceLog = dir.resolve("reference.log");
     assertThat(runToEnd(dumpArgs(reference), referenceLog))

@@ -11,6 +11,13 @@ import java.math.BigDecimal;
 final class SqliteLiterals implements SqlLiterals {
   static final SqlLiterals INSTANCE = new SqliteLiterals();
 
+  /** Binary exponents within which SQLite reads the shortest decimal text of a double exactly. */
+  private static final int EXACT_EXPONENT = 200;
+
+  private static final String TWO_TO_THE_200 = Double.toString(Math.scalb(1.0, EXACT_EXPONENT));
+  private static final String TWO_TO_THE_MINUS_200 =
+      Double.toString(Math.scalb(1.0, -EXACT_EXPONENT));
+
   private SqliteLiterals() {}
 
   @Override
@@ -39,11 +46,39 @@ final class SqliteLiterals implements SqlLiterals {
       out.ascii("NULL"); // SQLite stores NaN as NULL; it cannot be read back as anything else
     } else if (Double.isInfinite(d)) {
       out.ascii(d > 0 ? "1e999" : "-1e999");
-    } else {
+    } else if (d == 0 || Math.abs(Math.getExponent(d)) <= EXACT_EXPONENT) {
       // Double.toString is the shortest text that reads back to the same double, and always has
       // a '.' or exponent, so SQLite parses it as REAL, not INTEGER.
       out.ascii(Double.toString(d));
+    } else {
+      scaled(out, d);
     }
+  }
+
+  /**
+   * SQLite's text-to-double conversion is not correctly rounded far from 1: 3.50 reads a third to a
+   * half of the doubles below 2^-270 (1.0E-300 among them) and about one in ten above 2^370 one
+   * unit in the last place off, whatever the number of digits. It does read 2^±200 and every double
+   * in between exactly, and multiplies by a power of two without rounding, so such a value is
+   * written as a double of moderate size times powers of 2^±200: the exact product is the value, so
+   * no step rounds.
+   */
+  private static void scaled(ByteBuf out, double d) {
+    double x = d;
+    int steps = 0;
+    while (Math.getExponent(x) > EXACT_EXPONENT) {
+      x = Math.scalb(x, -EXACT_EXPONENT);
+      steps++;
+    }
+    while (Math.getExponent(x) < -EXACT_EXPONENT) {
+      x = Math.scalb(x, EXACT_EXPONENT);
+      steps--;
+    }
+    out.write('(').ascii(Double.toString(x));
+    for (int i = 0; i < Math.abs(steps); i++) {
+      out.write('*').ascii(steps > 0 ? TWO_TO_THE_200 : TWO_TO_THE_MINUS_200);
+    }
+    out.write(')');
   }
 
   static void text(ByteBuf out, String s) {

@@ -45,14 +45,14 @@ class PostgresDialectTest {
   }
 
   @Test
-  void quotesIdentifiersAlwaysAndDoublesEmbeddedQuotes() {
+  void quotes_identifiers_always_and_doubles_embedded_quotes() {
     assertThat(PG.quote("plain")).isEqualTo("\"plain\"");
     assertThat(PG.quote("a\"b")).isEqualTo("\"a\"\"b\"");
     assertThat(PG.qualified(table("app.pairs"))).isEqualTo("\"app\".\"pairs\"");
   }
 
   @Test
-  void snapshotIsReadOnlyRepeatableReadWithDeterministicSettings() throws SQLException {
+  void snapshot_is_read_only_repeatable_read_with_deterministic_settings() throws SQLException {
     try (Connection c = Snapshots.pg();
         Statement st = c.createStatement()) {
       assertThat(show(st, "transaction_isolation")).isEqualTo("repeatable read");
@@ -69,7 +69,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void snapshotDoesNotSeeRowsCommittedAfterItBegan() throws SQLException {
+  void snapshot_does_not_see_rows_committed_after_it_began() throws SQLException {
     String db = PgTestServer.createDatabase();
     try (Connection writer = PgTestServer.connect(db);
         Statement w = writer.createStatement()) {
@@ -83,7 +83,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void introspectionListsUserTablesBySchemaAndNameSkippingPartitionsAndDbsnapTables() {
+  void introspection_lists_user_tables_by_schema_and_name_skipping_partitions_and_dbsnap_tables() {
     assertThat(schema.dialect()).isEqualTo(DialectKind.POSTGRESQL);
     assertThat(schema.serverVersion()).startsWith("15.");
     assertThat(schema.tables())
@@ -101,7 +101,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void columnsCarryTypeKindNullabilityDefaultAndGenerated() {
+  void columns_carry_type_kind_nullability_default_and_generated() {
     TableSchema edge = table("edge");
     assertThat(edge.columns())
         .extracting(Column::name)
@@ -155,7 +155,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void keysComeFromThePrimaryKeyInKeyOrder() {
+  void keys_come_from_the_primary_key_in_key_order() {
     assertThat(table("app.pairs").primaryKey()).containsExactly("a", "b");
     assertThat(table("app.pairs").keyKind()).isEqualTo(KeyKind.PRIMARY_KEY);
     assertThat(table("measure").primaryKey()).containsExactly("id", "region");
@@ -164,7 +164,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void createSqlDeclaresColumnsDefaultsIdentityGeneratedAndThePrimaryKey() {
+  void create_sql_declares_columns_defaults_identity_generated_and_the_primary_key() {
     assertThat(table("parent").createSql())
         .isEqualTo(
             """
@@ -191,7 +191,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void constraintsPutForeignKeysLastAndIndexesLeaveOutConstraintIndexes() {
+  void constraints_put_foreign_keys_last_and_indexes_leave_out_constraint_indexes() {
     assertThat(table("parent").constraints())
         .containsExactly(
             "ALTER TABLE ONLY \"public\".\"parent\" ADD CONSTRAINT \"parent_code_key\" UNIQUE (code)",
@@ -209,13 +209,13 @@ class PostgresDialectTest {
   }
 
   @Test
-  void rowEstimatesComeFromStatisticsAndSumPartitions() {
+  void row_estimates_come_from_statistics_and_sum_partitions() {
     assertThat(table("edge").rowEstimate()).isEqualTo(12);
     assertThat(table("measure").rowEstimate()).isEqualTo(4);
   }
 
   @Test
-  void beforeCreatesSchemasTypesDomainsAndNonIdentitySequences() {
+  void before_creates_schemas_types_domains_and_non_identity_sequences() {
     assertThat(schema.before())
         .containsExactly(
             "CREATE SCHEMA IF NOT EXISTS \"app\"",
@@ -232,7 +232,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void afterRestoresSequencesOwnershipIdentityModeAndViewsWhoseTablesAreExported() {
+  void after_restores_sequences_ownership_identity_mode_and_views_whose_tables_are_exported() {
     assertThat(schema.after())
         .containsExactly(
             "SELECT pg_catalog.setval('\"app\".\"counter_seq\"', 120, true)",
@@ -265,7 +265,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void selectingSomeTablesKeepsOnlyWhatTheyNeed() throws SQLException {
+  void selecting_some_tables_keeps_only_what_they_need() throws SQLException {
     DatabaseSchema s =
         PG.introspect(
             connection, new TableSelection(List.of(), List.of("child", "app.pairs"), List.of()));
@@ -281,7 +281,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void schemaSelectionAndExclusionNarrowTheTables() throws SQLException {
+  void schema_selection_and_exclusion_narrow_the_tables() throws SQLException {
     DatabaseSchema app =
         PG.introspect(connection, new TableSelection(List.of("app"), List.of(), List.of("pairs")));
     assertThat(app.tables()).extracting(TableSchema::displayName).containsExactly("app.events");
@@ -297,7 +297,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void anUnknownIncludedTableIsReportedByName() {
+  void an_unknown_included_table_is_reported_by_name() {
     assertThatThrownBy(
             () ->
                 PG.introspect(
@@ -323,7 +323,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void readerReturnsRowsInKeyOrderAsDbsnapValues() throws SQLException {
+  void reader_returns_rows_in_key_order_as_dbsnap_values() throws SQLException {
     TableSchema edge = table("edge");
     List<List<Object>> rows = readAll(connection, edge, null);
     assertThat(rows)
@@ -378,7 +378,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void aNullValueIsNullWhateverTheKind() throws SQLException {
+  void a_null_value_is_null_whatever_the_kind() throws SQLException {
     TableSchema edge = table("edge");
     List<Object> one = readAll(connection, edge, null).get(1);
     for (String name :
@@ -390,7 +390,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void readerStartsRightAfterAnyKeyItHandedOut() throws SQLException {
+  void reader_starts_right_after_any_key_it_handed_out() throws SQLException {
     for (String name : List.of("edge", "app.pairs", "child", "measure", "app.events", "parent")) {
       TableSchema table = table(name);
       List<List<Object>> all = new ArrayList<>();
@@ -411,7 +411,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void keysAreTheKeyColumnsTextSoTheyCanBeCastBack() throws SQLException {
+  void keys_are_the_key_columns_text_so_they_can_be_cast_back() throws SQLException {
     assertThat(readAll(connection, table("app.pairs"), List.of("1", "z")))
         .containsExactly(
             List.of(1L, "é", "v"),
@@ -431,7 +431,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void aTableWithoutKeyReadsWholeAndCannotResume() throws SQLException {
+  void a_table_without_key_reads_whole_and_cannot_resume() throws SQLException {
     TableSchema nokey = table("nokey");
     try (TableReader reader = PG.openReader(connection, nokey, null)) {
       int rows = 0;
@@ -447,7 +447,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void aPartitionedTableIsReadThroughItsParent() throws SQLException {
+  void a_partitioned_table_is_read_through_its_parent() throws SQLException {
     assertThat(readAll(connection, table("measure"), null))
         .containsExactly(
             List.of(1L, "eu", new BigDecimal("2.250")), List.of(1L, "us", new BigDecimal("1.500")),

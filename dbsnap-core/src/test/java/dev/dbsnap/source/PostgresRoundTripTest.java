@@ -103,7 +103,7 @@ class PostgresRoundTripTest {
   }
 
   @Test
-  void aScriptRestoredWithPsqlMatchesTheSource() throws Exception {
+  void a_script_restored_with_psql_matches_the_source() throws Exception {
     assumeTrue(PgClients.onPath("psql"), "psql is not on PATH");
     String db = PgTestServer.createDatabase();
     Path file = temp.resolve("export.sql");
@@ -114,7 +114,7 @@ class PostgresRoundTripTest {
   }
 
   @Test
-  void aScriptRestoredThroughJdbcMatchesTheSource() throws SQLException {
+  void a_script_restored_through_jdbc_matches_the_source() throws SQLException {
     String db = PgTestServer.createDatabase();
     try (Connection c = PgTestServer.connect(db);
         Statement st = c.createStatement()) {
@@ -125,7 +125,7 @@ class PostgresRoundTripTest {
   }
 
   @Test
-  void restoredSequencesAndIdentitiesContinueWhereTheSourceStopped() throws SQLException {
+  void restored_sequences_and_identities_continue_where_the_source_stopped() throws SQLException {
     String db = PgTestServer.createDatabase();
     try (Connection c = PgTestServer.connect(db);
         Statement st = c.createStatement()) {

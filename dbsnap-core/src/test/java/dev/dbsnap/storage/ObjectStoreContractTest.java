@@ -50,7 +50,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void anObjectCanBePutReadHeadedListedAndDeleted() throws IOException {
+  void an_object_can_be_put_read_headed_listed_and_deleted() throws IOException {
     ObjectStore store = store();
     byte[] one = "one".getBytes(UTF_8);
     byte[] two = bytes(1000, 2);
@@ -82,7 +82,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void putReplacesAnExistingObject() throws IOException {
+  void put_replaces_an_existing_object() throws IOException {
     ObjectStore store = store();
     store.put("x", "first".getBytes(UTF_8));
     store.put("x", "second".getBytes(UTF_8));
@@ -91,7 +91,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void deletingOrHeadingAMissingObjectIsNoError() {
+  void deleting_or_heading_a_missing_object_is_no_error() {
     ObjectStore store = store();
     store.delete("missing");
     assertThat(store.head("missing")).isEmpty();
@@ -99,7 +99,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void gettingAMissingObjectFails() {
+  void getting_a_missing_object_fails() {
     ObjectStore store = store();
     assertThatThrownBy(() -> store.get("no/such/object"))
         .isInstanceOfSatisfying(
@@ -108,7 +108,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void aMultipartUploadCompletesToTheExactBytes() throws Exception {
+  void a_multipart_upload_completes_to_the_exact_bytes() throws Exception {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("data/table.bin");
     MessageDigest expected = MessageDigest.getInstance("SHA-256");
@@ -135,7 +135,31 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void partsMayBeUploadedConcurrentlyAndCompletedInAnyOrder() throws Exception {
+  void a_multipart_object_read_one_byte_at_a_time_gives_the_uploaded_bytes() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("bytewise.bin");
+    byte[] first = bytes(MIN_PART, 21);
+    byte[] last = bytes(1000, 22);
+    String etag1 = upload.uploadPart(1, first, first.length);
+    String etag2 = upload.uploadPart(2, last, last.length);
+    upload.complete(
+        List.of(
+            new CompletedPart(1, etag1, first.length), new CompletedPart(2, etag2, last.length)));
+
+    byte[] expected = concat(first, last);
+    byte[] read = new byte[expected.length + 1];
+    int n = 0;
+    try (InputStream in = store.get("bytewise.bin")) {
+      for (int b; (b = in.read()) != -1; ) {
+        read[n++] = (byte) b;
+      }
+      assertThat(in.read()).isEqualTo(-1);
+    }
+    assertThat(Arrays.copyOf(read, n)).isEqualTo(expected);
+  }
+
+  @Test
+  void parts_may_be_uploaded_concurrently_and_completed_in_any_order() throws Exception {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("parallel.bin");
     byte[] first = bytes(MIN_PART, 11);
@@ -158,7 +182,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void nothingIsVisibleAtTheKeyBeforeTheUploadCompletes() throws IOException {
+  void nothing_is_visible_at_the_key_before_the_upload_completes() throws IOException {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("pending.bin");
     byte[] data = "only part".getBytes(UTF_8);
@@ -172,7 +196,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void anAbortedUploadLeavesNeitherAPendingUploadNorAnObject() {
+  void an_aborted_upload_leaves_neither_a_pending_upload_nor_an_object() {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("aborted.bin");
     byte[] data = bytes(1000, 3);
@@ -187,7 +211,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void uploadingAPartNumberAgainReplacesThatPart() throws IOException {
+  void uploading_a_part_number_again_replaces_that_part() throws IOException {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("replaced.bin");
     byte[] stale = "stale part".getBytes(UTF_8);
@@ -201,7 +225,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void onlyTheGivenLengthOfTheBufferIsUploaded() throws IOException {
+  void only_the_given_length_of_the_buffer_is_uploaded() throws IOException {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("short.bin");
     byte[] buffer = bytes(4096, 5);
@@ -211,7 +235,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void anotherStoreInstanceCanResumeAnUpload() throws IOException {
+  void another_store_instance_can_resume_an_upload() throws IOException {
     ObjectStore first = store();
     MultipartUpload started = first.startMultipart("resumed.bin");
     byte[] part1 = bytes(MIN_PART, 7);
@@ -233,7 +257,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void resumingAnUploadThatNoLongerExistsFails() {
+  void resuming_an_upload_that_no_longer_exists_fails() {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("gone.bin");
     upload.abort();
@@ -245,7 +269,7 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
-  void pendingUploadsListsAnUnfinishedUploadUnderItsPrefix() throws IOException {
+  void pending_uploads_lists_an_unfinished_upload_under_its_prefix() throws IOException {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("exports/t1.bin");
     byte[] data = bytes(10, 9);

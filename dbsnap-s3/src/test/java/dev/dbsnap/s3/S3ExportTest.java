@@ -143,7 +143,7 @@ class S3ExportTest {
   }
 
   @Test
-  void anExportToS3InSeveralPartsHasTheBytesOfALocalExport() {
+  void an_export_to_s3_in_several_parts_has_the_bytes_of_a_local_export() {
     String prefix = newPrefix("some/prefix");
     try (ObjectStore store = s3Store(prefix);
         ObjectStore local = LocalObjectStore.open(dir.resolve("local-" + RUNS.get()))) {
@@ -173,7 +173,7 @@ class S3ExportTest {
   }
 
   @Test
-  void aFailedPartUploadLeavesNoUploadAndNoObjectBehind() {
+  void a_failed_part_upload_leaves_no_upload_and_no_object_behind() {
     String prefix = newPrefix("failing");
     try (ObjectStore real = s3Store(prefix)) {
       AtomicInteger calls = new AtomicInteger();
@@ -200,7 +200,7 @@ class S3ExportTest {
   }
 
   @Test
-  void aCancelAfterSomePartsLeavesNoUploadAndNoObjectBehind() {
+  void a_cancel_after_some_parts_leaves_no_upload_and_no_object_behind() {
     String prefix = newPrefix("cancelled");
     try (ObjectStore store = s3Store(prefix)) {
       PartCounter parts = new PartCounter();
@@ -224,7 +224,7 @@ class S3ExportTest {
   }
 
   @Test
-  void aCrashAfterTwoPartsResumesToTheObjectsOfAnUninterruptedExport() {
+  void a_crash_after_two_parts_resumes_to_the_objects_of_an_uninterrupted_export() {
     String prefix = newPrefix("crash");
     try (ObjectStore reference = s3Store(prefix + "/reference");
         ObjectStore target = s3Store(prefix + "/target")) {

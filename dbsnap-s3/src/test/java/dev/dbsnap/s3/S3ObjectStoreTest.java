@@ -59,12 +59,12 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void checkAccessPassesForAReachableBucket() {
+  void check_access_passes_for_a_reachable_bucket() {
     store().checkAccess();
   }
 
   @Test
-  void wrongCredentialsAreReportedAsAnUnavailableStore() {
+  void wrong_credentials_are_reported_as_an_unavailable_store() {
     S3Settings wrong =
         new S3Settings(server.endpoint().toString(), "us-east-1", true, "access", "not-the-secret");
     ObjectStore store = open(location, wrong, Map.of());
@@ -79,7 +79,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void wrongCredentialsAreReportedWithTheS3ErrorCodeWhenTheResponseHasOne() {
+  void wrong_credentials_are_reported_with_the_s3_error_code_when_the_response_has_one() {
     S3Settings wrong =
         new S3Settings(server.endpoint().toString(), "us-east-1", true, "nobody", "secret");
     ObjectStore store = open(location, wrong, Map.of());
@@ -92,7 +92,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void aMissingBucketIsReportedByName() {
+  void a_missing_bucket_is_reported_by_name() {
     ObjectStore store =
         open(
             "s3://no-such-bucket-here/p",
@@ -113,7 +113,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
 
   @Test
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
-  void anUnreachableEndpointIsReportedAsAnUnavailableStore() throws IOException {
+  void an_unreachable_endpoint_is_reported_as_an_unavailable_store() throws IOException {
     String closed = "http://127.0.0.1:" + closedPort();
     ObjectStore store =
         open(location, new S3Settings(closed, "us-east-1", true, "access", "secret"), Map.of());
@@ -127,7 +127,8 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
 
   @Test
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
-  void aPartThatCannotBeUploadedAfterTheRetriesIsReportedWithItsKeyAndNumber() throws IOException {
+  void a_part_that_cannot_be_uploaded_after_the_retries_is_reported_with_its_key_and_number()
+      throws IOException {
     String closed = "http://127.0.0.1:" + closedPort();
     S3ObjectStore store =
         S3ObjectStore.open(
@@ -144,7 +145,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void completingAnUploadWithASmallPartBeforeTheLastFails() {
+  void completing_an_upload_with_a_small_part_before_the_last_fails() {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("small.bin");
     byte[] small = bytes(MIN_PART - 1, 1);
@@ -166,7 +167,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void aMalformedLocationIsRejectedByName() {
+  void a_malformed_location_is_rejected_by_name() {
     for (String bad : List.of("s3://", "s3:///prefix", "s3://my bucket/x", "s3://b/a//c")) {
       assertThatThrownBy(
               () ->
@@ -186,7 +187,8 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void theLocationPrefixLosesItsOuterSlashesAndKeysAreRelativeToIt() throws IOException {
+  void the_location_prefix_loses_its_outer_slashes_and_keys_are_relative_to_it()
+      throws IOException {
     String bucket = server.newBucket();
     ObjectStore store =
         open(
@@ -221,7 +223,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void theEndpointMayComeFromTheAwsEndpointUrlVariable() throws IOException {
+  void the_endpoint_may_come_from_the_aws_endpoint_url_variable() throws IOException {
     S3Settings keysOnly =
         new S3Settings(null, null, null, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
     ObjectStore store =
@@ -233,7 +235,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void theS3SpecificEndpointVariableWinsOverTheGeneralOne() throws IOException {
+  void the_s3_specific_endpoint_variable_wins_over_the_general_one() throws IOException {
     S3Settings keysOnly =
         new S3Settings(null, "us-east-1", null, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
     ObjectStore store =
@@ -250,7 +252,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void theSettingsEndpointWinsOverTheVariables() throws IOException {
+  void the_settings_endpoint_wins_over_the_variables() throws IOException {
     ObjectStore store =
         open(
             location,
@@ -262,7 +264,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void anInvalidEndpointOrHalfAKeyPairIsAnInvalidArgument() {
+  void an_invalid_endpoint_or_half_a_key_pair_is_an_invalid_argument() {
     assertThatThrownBy(
             () ->
                 S3ObjectStore.open(
@@ -283,7 +285,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
-  void objectStoreOpenDispatchesS3Locations() {
+  void object_store_open_dispatches_s3_locations() {
     try (ObjectStore store =
         ObjectStores.open(
             location,
@@ -298,7 +300,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
 
   @Test
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
-  void serverErrorsAreRetriedBeforeTheStoreGivesUp() throws Exception {
+  void server_errors_are_retried_before_the_store_gives_up() throws Exception {
     try (CannedServer canned = new CannedServer("503 Service Unavailable")) {
       ObjectStore store = open(location, canned.settings(), Map.of());
 
@@ -313,7 +315,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
 
   @Test
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
-  void clientErrorsFailWithoutRetrying() throws Exception {
+  void client_errors_fail_without_retrying() throws Exception {
     try (CannedServer canned = new CannedServer("400 Bad Request")) {
       ObjectStore store = open(location, canned.settings(), Map.of());
 
