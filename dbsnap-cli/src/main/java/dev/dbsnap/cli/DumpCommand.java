@@ -129,7 +129,7 @@ final class DumpCommand implements Callable<Integer> {
     PrintStream err = System.err;
     ExportOptions options =
         ExportOptions.defaults(Format.parse(format), Compression.parse(compression))
-            .withPartSize(Common.parseSize(partSize))
+            .withPartSize(dev.dbsnap.ByteSize.parse(partSize))
             .withConcurrency(concurrency)
             .withRowsPerInsert(rowsPerInsert)
             .withSelection(new TableSelection(schemas, tables, excludeTables));
