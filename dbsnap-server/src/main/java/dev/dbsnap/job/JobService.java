@@ -5,6 +5,9 @@ import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.Exporter;
 import dev.dbsnap.storage.ObjectStore;
+import dev.dbsnap.webhook.CallbackGuard;
+import dev.dbsnap.webhook.WebhookDispatcher;
+import dev.dbsnap.webhook.WebhookSigner;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
 import java.security.SecureRandom;
@@ -66,14 +69,10 @@ public final class JobService implements AutoCloseable {
         config.webhooks().secret() == null
             ? null
             : new WebhookDispatcher(
-                db,
-                new WebhookSender(
-                    new WebhookSigner(config.webhooks().secret()),
-                    guard,
-                    config.webhooks().timeout(),
-                    clock),
-                config.webhooks(),
-                metrics,
+                new WebhookQueue(db, config.webhooks(), metrics, clock),
+                new WebhookSigner(config.webhooks().secret()),
+                guard,
+                config.webhooks().timeout(),
                 clock,
                 config.workers().poll());
     Leases leases = new Leases(db, clock, config.workers().leaseTtl());

@@ -13,6 +13,7 @@ import dev.dbsnap.format.Format;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
+import dev.dbsnap.webhook.WebhookSigner;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.InputStream;
 import java.net.InetAddress;
