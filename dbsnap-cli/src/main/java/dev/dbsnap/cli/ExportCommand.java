@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dbsnap.ByteSize;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
-import dev.dbsnap.job.JobJson;
+import dev.dbsnap.http.JobJson;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -12,7 +12,6 @@ import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.job.ExportRequest;
-import dev.dbsnap.job.JobJson;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;

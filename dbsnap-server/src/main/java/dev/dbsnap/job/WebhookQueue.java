@@ -1,6 +1,5 @@
 package dev.dbsnap.job;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.webhook.Deliveries;
 import dev.dbsnap.webhook.Delivery;
@@ -34,10 +33,17 @@ final class WebhookQueue implements Deliveries {
   private final ServerConfig.Webhooks config;
   private final JobMetrics metrics;
   private final Clock clock;
+  private final WebhookEvents events;
   private final SplittableRandom random = new SplittableRandom();
 
-  WebhookQueue(ControlDb db, ServerConfig.Webhooks config, JobMetrics metrics, Clock clock) {
+  WebhookQueue(
+      ControlDb db,
+      ServerConfig.Webhooks config,
+      JobMetrics metrics,
+      Clock clock,
+      WebhookEvents events) {
     this.db = db;
+    this.events = events;
     this.config = config;
     this.metrics = metrics;
     this.clock = clock;
@@ -113,7 +119,7 @@ final class WebhookQueue implements Deliveries {
    * The event as sent: the job's document without its own delivery record, so every attempt sends
    * the same bytes.
    */
-  static byte[] body(Job job) {
+  private byte[] body(Job job) {
     Job data =
         new Job(
             job.id(),
@@ -130,12 +136,7 @@ final class WebhookQueue implements Deliveries {
             job.attempts(),
             job.cancelRequested(),
             null);
-    try {
-      return JobJson.MAPPER.writeValueAsBytes(
-          JobJson.event(data, job.finishedAt() != null ? job.finishedAt() : job.updatedAt()));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return events.event(data, job.finishedAt() != null ? job.finishedAt() : job.updatedAt());
   }
 
   @Override

@@ -10,6 +10,7 @@ import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.format.Format;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
@@ -108,7 +109,8 @@ class JobWebhookTest {
                 config(demo, 1, List.of("127.0.0.1"), Duration.ofHours(1)),
                 store,
                 registry,
-                Clock.systemUTC())) {
+                Clock.systemUTC(),
+                JobJson::event)) {
       String id = service.submit(null, withCallback(hook())).id();
 
       await(

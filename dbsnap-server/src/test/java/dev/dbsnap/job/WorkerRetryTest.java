@@ -4,6 +4,7 @@ import static dev.dbsnap.job.JobFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dbsnap.config.ServerConfig;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
@@ -83,7 +84,8 @@ class WorkerRetryTest {
       SettableClock clock =
           new SettableClock(Instant.now()); // after the submission, so the job is due
       try (JobService service =
-          JobService.start(config(control, sources, slowRetry), store, registry, clock)) {
+          JobService.start(
+              config(control, sources, slowRetry), store, registry, clock, JobJson::event)) {
         await(
             "the first attempt to fail",
             Duration.ofSeconds(10),
