@@ -1,7 +1,5 @@
 package dev.dbsnap.cli;
 
-import dev.dbsnap.DbsnapException;
-import dev.dbsnap.ErrorCode;
 import dev.dbsnap.s3.S3Settings;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -29,37 +27,6 @@ final class Common {
 
   S3Settings s3() {
     return new S3Settings(endpointUrl, region, pathStyle, null, null);
-  }
-
-  /** Parses sizes like 8388608, 8MiB, 8MB, 8M, 512KiB. */
-  static long parseSize(String text) {
-    String t = text.trim().toUpperCase(Locale.ROOT).replace(" ", "");
-    long unit = 1;
-    String[][] units = {
-      {"GIB", "1073741824"},
-      {"MIB", "1048576"},
-      {"KIB", "1024"},
-      {"GB", "1073741824"},
-      {"MB", "1048576"},
-      {"KB", "1024"},
-      {"G", "1073741824"},
-      {"M", "1048576"},
-      {"K", "1024"},
-      {"B", "1"}
-    };
-    for (String[] u : units) {
-      if (t.endsWith(u[0])) {
-        unit = Long.parseLong(u[1]);
-        t = t.substring(0, t.length() - u[0].length());
-        break;
-      }
-    }
-    try {
-      return Math.multiplyExact(Long.parseLong(t), unit);
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new DbsnapException(
-          ErrorCode.INVALID_ARGUMENT, "invalid size '" + text + "': write e.g. 8MiB or 8388608");
-    }
   }
 
   static String humanBytes(long bytes) {

@@ -1,5 +1,6 @@
 package dev.dbsnap.cli;
 
+import dev.dbsnap.ByteSize;
 import dev.dbsnap.Dbsnap;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
@@ -173,7 +174,7 @@ final class DumpCommand implements Callable<Integer> {
           ExportRequest.builder(src)
               .format(Format.parse(format))
               .compression(Compression.parse(compression))
-              .partSize(Common.parseSize(partSize))
+              .partSize(ByteSize.parse(partSize))
               .concurrency(concurrency)
               .rowsPerInsert(rowsPerInsert)
               .schemas(schemas)

@@ -2,9 +2,10 @@ package dev.dbsnap.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dbsnap.ByteSize;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
-import dev.dbsnap.job.JobJson;
+import dev.dbsnap.http.JobJson;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,7 +158,7 @@ final class ExportCommand implements Runnable {
         excludeTables.forEach(body.putArray("excludeTables")::add);
       }
       if (partSize != null) {
-        body.put("partSize", Common.parseSize(partSize));
+        body.put("partSize", ByteSize.parse(partSize));
       }
       if (callbackUrl != null) {
         body.put("callbackUrl", callbackUrl);

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.export.Version;
-import dev.dbsnap.job.JobJson;
+import dev.dbsnap.http.JobJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;

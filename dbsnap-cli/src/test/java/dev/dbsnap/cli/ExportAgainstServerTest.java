@@ -2,16 +2,22 @@ package dev.dbsnap.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dbsnap.ByteSize;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.cli.CliTest.Result;
 import dev.dbsnap.config.ConfigLoader;
 import dev.dbsnap.config.ServerConfig;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.s3.ObjectStores;
 import dev.dbsnap.s3.S3Settings;
 import dev.dbsnap.server.DbsnapServer;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.ObjectStore;
 import dev.dbsnap.testing.S3ProxyServer;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -140,6 +146,43 @@ class ExportAgainstServerTest {
     assertThat(cancel.err()).contains(id);
   }
 
+  /**
+   * One size, one byte count: {@code --part-size 6MB} on the command line, {@code "partSize":"6MB"}
+   * in an HTTP request, and 6MB in a size setting of the server's environment (which has no part
+   * size setting; http.maxBodyBytes takes a size the same way) are all 6 MiB.
+   */
+  @Test
+  void part_size_6MB_is_the_same_everywhere() throws Exception {
+    long sixMib = 6_291_456;
+    assertThat(ByteSize.parse("6MB")).isEqualTo(sixMib);
+
+    Result cli = export("start", "demo", "--part-size", "6MB", "-q");
+    assertThat(cli.code()).as(cli.err()).isZero();
+    Matcher m = ID.matcher(cli.out());
+    assertThat(m.find()).as(cli.out()).isTrue();
+    assertThat(server.jobs().find(m.group()).orElseThrow().request().partSize()).isEqualTo(sixMib);
+    awaitFinished(m.group());
+
+    HttpResponse<String> http =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(server.baseUri().resolve("/v1/sources/demo/exports"))
+                    .header("Authorization", "Bearer " + TOKEN)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"partSize\":\"6MB\"}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(http.statusCode()).as(http.body()).isEqualTo(202);
+    JsonNode job = JobJson.MAPPER.readTree(http.body());
+    assertThat(job.path("request").path("partSize").asLong()).isEqualTo(sixMib);
+    awaitFinished(job.path("id").asText());
+
+    ServerConfig fromEnv =
+        ConfigLoader.load(null, Map.of("DBSNAP_HTTP_MAX_BODY_BYTES", "6MB"), dir.resolve("env"))
+            .config();
+    assertThat((long) fromEnv.http().maxBodyBytes()).isEqualTo(sixMib);
+  }
+
   @Test
   void a_wrong_token_or_source_gets_its_exit_code_and_one_line() {
     Result unknown =
@@ -157,6 +200,15 @@ class ExportAgainstServerTest {
         .as(other.err())
         .isIn(ErrorCode.NOT_FOUND.exitCode(), ErrorCode.FORBIDDEN.exitCode());
     assertThat(other.err().strip().lines().count()).isEqualTo(1);
+  }
+
+  /** Waits for a job to finish, so that its log lines do not land in another test's output. */
+  private static void awaitFinished(String id) throws InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!server.jobs().find(id).orElseThrow().state().terminal()) {
+      assertThat(System.nanoTime()).as("job %s to finish", id).isLessThan(deadline);
+      Thread.sleep(50);
+    }
   }
 
   private static Result export(String... args) {

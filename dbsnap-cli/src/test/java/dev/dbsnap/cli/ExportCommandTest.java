@@ -9,7 +9,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.cli.CliTest.Result;
-import dev.dbsnap.job.JobJson;
+import dev.dbsnap.http.JobJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -2,6 +2,7 @@ package dev.dbsnap.export;
 
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
+import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.source.TableSelection;
 import java.util.Objects;
@@ -26,7 +27,15 @@ public record ExportOptions(
     int concurrency,
     int rowsPerInsert,
     int frameSize) {
+  /** The smallest part size a user may ask for: 5 MiB, S3's minimum for every part but the last. */
   public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
+
+  /**
+   * The largest part size a user may ask for, "2 GiB" in messages: a part is buffered in one byte
+   * array, and a JVM array holds at most a few bytes less than {@code Integer.MAX_VALUE}.
+   */
+  public static final int MAX_PART_SIZE = Integer.MAX_VALUE - 8;
+
   public static final int DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 
   public ExportOptions {
@@ -58,19 +67,40 @@ public record ExportOptions(
   }
 
   /**
-   * Sets the part size as a user gave it: at least 5 MiB (S3's minimum) and at most 5 GiB; the
-   * frame size follows it.
+   * Checks a part size a user gave, on any surface (command line, HTTP request, job queue): at
+   * least {@link #MIN_PART_SIZE} (5 MiB) and at most {@link #MAX_PART_SIZE} (2 GiB).
+   *
+   * @return the size, which fits an int
+   * @throws InvalidInputException {@link ErrorCode#INVALID_ARGUMENT} for the field {@code
+   *     partSize}, quoting the size and the bound it breaks ("part size 1048576 is below the 5 MiB
+   *     minimum (5242880 bytes)")
    */
-  public ExportOptions withPartSize(long bytes) {
+  public static int checkPartSize(long bytes) {
     if (bytes < MIN_PART_SIZE) {
-      throw invalid(
+      throw new InvalidInputException(
+          ErrorCode.INVALID_ARGUMENT,
+          "partSize",
           "part size " + bytes + " is below the 5 MiB minimum (" + MIN_PART_SIZE + " bytes)");
     }
-    if (bytes > Integer.MAX_VALUE - 8) {
-      throw invalid("part size " + bytes + " is above the 2 GiB dbsnap supports");
+    if (bytes > MAX_PART_SIZE) {
+      throw new InvalidInputException(
+          ErrorCode.INVALID_ARGUMENT,
+          "partSize",
+          "part size " + bytes + " is above the 2 GiB maximum (" + MAX_PART_SIZE + " bytes)");
     }
+    return (int) bytes;
+  }
+
+  /**
+   * Sets the part size as a user gave it, checked by {@link #checkPartSize}; the frame size follows
+   * it.
+   *
+   * @throws InvalidInputException as {@link #checkPartSize}
+   */
+  public ExportOptions withPartSize(long bytes) {
+    int size = checkPartSize(bytes);
     return new ExportOptions(
-        format, compression, selection, (int) bytes, concurrency, rowsPerInsert, (int) bytes);
+        format, compression, selection, size, concurrency, rowsPerInsert, size);
   }
 
   /**

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
+import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.source.Column;
@@ -135,17 +136,29 @@ public final class Restorer {
     }
   }
 
-  private InputStream open(String name) throws IOException {
+  /**
+   * The compression the manifest records for every object of the export; an object's name is not
+   * asked, since a renamed or re-keyed object keeps its bytes.
+   */
+  private static Compression compression(Manifest manifest) {
+    if (manifest.compression() == null) {
+      throw new DbsnapException(
+          ErrorCode.RESTORE_FAILED, "the manifest does not say how the objects are compressed");
+    }
+    return Compression.parse(manifest.compression());
+  }
+
+  private InputStream open(String name, Compression compression) throws IOException {
     InputStream raw = new BufferedInputStream(store.get(exportDir + name), 256 * 1024);
-    if (name.endsWith(".gz")) {
-      return new GZIPInputStream(raw, 64 * 1024); // reads concatenated members
-    }
-    if (name.endsWith(".zst")) {
-      ZstdInputStreamNoFinalizer z = new ZstdInputStreamNoFinalizer(raw);
-      z.setContinuous(false);
-      return new BufferedInputStream(z, 256 * 1024);
-    }
-    return raw;
+    return switch (compression) {
+      case GZIP -> new GZIPInputStream(raw, 64 * 1024); // reads concatenated members
+      case ZSTD -> {
+        ZstdInputStreamNoFinalizer z = new ZstdInputStreamNoFinalizer(raw);
+        z.setContinuous(false);
+        yield new BufferedInputStream(z, 256 * 1024);
+      }
+      case NONE -> raw;
+    };
   }
 
   private void restoreScript(Connection c, Manifest manifest) throws SQLException {
@@ -154,7 +167,8 @@ public final class Restorer {
     String statement = null;
     String table = null;
     c.setAutoCommit(true); // the script holds its own BEGIN and COMMIT
-    try (Reader reader = new InputStreamReader(open(object), StandardCharsets.UTF_8);
+    try (Reader reader =
+            new InputStreamReader(open(object, compression(manifest)), StandardCharsets.UTF_8);
         Statement st = c.createStatement()) {
       SqlScriptReader script = new SqlScriptReader(reader);
       int batched = 0;
@@ -231,6 +245,7 @@ public final class Restorer {
       }
       c.commit();
     }
+    Compression compression = compression(manifest);
     long total = 0;
     for (TableSchema table : schema.tables()) {
       Manifest.TableEntry entry =
@@ -242,7 +257,7 @@ public final class Restorer {
                       new DbsnapException(
                           ErrorCode.RESTORE_FAILED,
                           "the manifest lists no object for table " + table.displayName()));
-      total = restoreTable(c, dialect, table, entry.object(), format, total);
+      total = restoreTable(c, dialect, table, entry.object(), format, compression, total);
     }
     try (Statement st = c.createStatement()) {
       for (String s : Format.schemaTail(schema)) {
@@ -253,7 +268,13 @@ public final class Restorer {
   }
 
   private long restoreTable(
-      Connection c, Dialect dialect, TableSchema table, String object, Format format, long total)
+      Connection c,
+      Dialect dialect,
+      TableSchema table,
+      String object,
+      Format format,
+      Compression compression,
+      long total)
       throws SQLException {
     List<Column> columns = table.columns();
     StringBuilder sql =
@@ -271,7 +292,7 @@ public final class Restorer {
     sql.append(") VALUES (").append(marks).append(')');
     long row = 0;
     try (PreparedStatement ps = c.prepareStatement(sql.toString());
-        InputStream in = open(object)) {
+        InputStream in = open(object, compression)) {
       RowSource rows = format == Format.CSV ? csvRows(in, columns.size()) : jsonRows(in, table);
       Object[] values;
       while ((values = rows.next()) != null) {

@@ -7,6 +7,7 @@ import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.ExportListener;
 import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.export.Exporter;
+import dev.dbsnap.export.Manifest;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.TableSelection;
@@ -21,6 +22,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -86,6 +88,71 @@ class SqliteRoundTripTest {
     assertThat(TableContents.of(restored, compared)).isEqualTo(TableContents.of(source, compared));
     assertThat(schemaObjects(restored)).isEqualTo(schemaObjects(source));
     assertThat(sequences(restored)).isEqualTo(sequences(source));
+  }
+
+  /**
+   * The manifest says how objects are compressed; their names are not asked. Here every object
+   * loses its ".gz" or ".zst" suffix (and the manifest follows the new keys), so a restore that
+   * went by suffix would read compressed bytes as text.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("compressed")
+  void restore_takes_the_compression_from_the_manifest_not_from_an_object_suffix(
+      Format format, Compression compression, @TempDir Path out) throws Exception {
+    Path exportDir = export(source, format, compression, out);
+    Manifest m = Manifest.read(Files.newInputStream(exportDir.resolve(Manifest.FILE)));
+    for (Manifest.ObjectEntry o : m.objects()) {
+      Files.move(exportDir.resolve(o.key()), exportDir.resolve(unsuffixed(o.key())));
+    }
+    Manifest renamed =
+        new Manifest(
+            m.dbsnapVersion(),
+            m.exportId(),
+            m.format(),
+            m.compression(),
+            m.source(),
+            m.sourceVersion(),
+            m.startedAt(),
+            m.finishedAt(),
+            m.consistent(),
+            m.resumed(),
+            m.rowsPerInsert(),
+            m.tables().stream()
+                .map(
+                    t ->
+                        new Manifest.TableEntry(
+                            t.name(),
+                            unsuffixed(t.object()),
+                            t.rows(),
+                            t.consistent(),
+                            t.columns()))
+                .toList(),
+            m.objects().stream()
+                .map(o -> new Manifest.ObjectEntry(unsuffixed(o.key()), o.bytes(), o.sha256()))
+                .toList(),
+            m.schema());
+    Files.write(exportDir.resolve(Manifest.FILE), renamed.toJson());
+    assertThat(renamed.compression()).isEqualTo(compression.name().toLowerCase(Locale.ROOT));
+    assertThat(renamed.objects()).allSatisfy(o -> assertThat(o.key()).doesNotEndWith(".gz"));
+
+    Source restored = restore(exportDir, out.resolve("restored.db"));
+
+    TableSelection compared =
+        format == Format.SQL
+            ? TableSelection.ALL
+            : new TableSelection(List.of(), List.of(), List.of("edge"));
+    assertThat(TableContents.of(restored, compared)).isEqualTo(TableContents.of(source, compared));
+  }
+
+  static List<Arguments> compressed() {
+    return List.of(
+        Arguments.of(Format.SQL, Compression.GZIP),
+        Arguments.of(Format.CSV, Compression.ZSTD),
+        Arguments.of(Format.JSONL, Compression.GZIP));
+  }
+
+  private static String unsuffixed(String key) {
+    return key.replaceFirst("\\.(gz|zst)$", "");
   }
 
   @Test

@@ -11,6 +11,7 @@ import dev.dbsnap.config.ServerConfig.TokenConfig;
 import dev.dbsnap.config.ServerConfig.Webhooks;
 import dev.dbsnap.config.ServerConfig.Workers;
 import dev.dbsnap.s3.S3Settings;
+import dev.dbsnap.webhook.HostPattern;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -370,9 +371,10 @@ public final class ConfigLoader {
     }
     List<String> allowHosts = s.list("webhooks.allowHosts");
     for (String host : allowHosts) {
-      String problem = AllowedHost.problem(host);
-      if (problem != null) {
-        throw s.error("webhooks.allowHosts", problem);
+      try {
+        HostPattern.parse(host);
+      } catch (IllegalArgumentException e) {
+        throw s.error("webhooks.allowHosts", e.getMessage());
       }
     }
     Duration timeout =

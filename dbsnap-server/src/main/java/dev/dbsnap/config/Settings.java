@@ -1,6 +1,7 @@
 package dev.dbsnap.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dbsnap.ByteSize;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import java.time.Duration;
@@ -131,8 +132,8 @@ final class Settings {
     String text = text(path, null);
     long n;
     try {
-      n = Units.size(text);
-    } catch (IllegalArgumentException e) {
+      n = ByteSize.parse(text);
+    } catch (DbsnapException e) {
       throw error(path, e.getMessage());
     }
     if (n < min || n > max) {

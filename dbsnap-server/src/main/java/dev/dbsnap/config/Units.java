@@ -7,12 +7,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parses the durations ({@code 500ms}, {@code 30s}, {@code 7d}, {@code PT30S}) and sizes ({@code
- * 64KiB}) of settings.
+ * Parses the durations ({@code 500ms}, {@code 30s}, {@code 7d}, {@code PT30S}) of settings; sizes
+ * are read by {@link dev.dbsnap.ByteSize}.
  */
 final class Units {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
-  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(b|kib|mib|gib|kb|mb|gb|k|m|g)?");
 
   private Units() {}
 
@@ -47,33 +46,6 @@ final class Units {
       };
     } catch (NumberFormatException | ArithmeticException e) {
       throw new IllegalArgumentException("'" + text + "' is too long a duration");
-    }
-  }
-
-  /**
-   * The byte count written as a number with an optional unit: B, KiB, MiB, GiB (KB, MB, GB, K, M
-   * and G mean the same binary units).
-   *
-   * @throws IllegalArgumentException naming the text when it is not a size
-   */
-  static long size(String text) {
-    Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          "'" + text + "' is not a size: write e.g. 65536, 64KiB or 8MiB");
-    }
-    String unit = m.group(2) == null ? "b" : m.group(2);
-    long factor =
-        switch (unit.charAt(0)) {
-          case 'k' -> 1L << 10;
-          case 'm' -> 1L << 20;
-          case 'g' -> 1L << 30;
-          default -> 1;
-        };
-    try {
-      return Math.multiplyExact(Long.parseLong(m.group(1)), factor);
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException("'" + text + "' is too large a size");
     }
   }
 

@@ -7,7 +7,6 @@ import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.config.ServerConfig.TokenConfig;
-import dev.dbsnap.job.JobJson;
 import dev.dbsnap.job.JobService;
 import dev.dbsnap.storage.ObjectStore;
 import io.javalin.Javalin;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dbsnap.ByteSize;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.InvalidInputException;
@@ -11,7 +12,6 @@ import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.job.ExportRequest;
-import dev.dbsnap.job.JobJson;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,32 +21,12 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** Reads export requests from clients strictly: every bad value is named by its field. */
 final class ExportRequests {
   static final Set<String> FIELDS =
       Set.of("format", "compression", "tables", "excludeTables", "partSize", "callbackUrl");
-  private static final Pattern SIZE = Pattern.compile("\\s*(\\d{1,19})\\s*([A-Za-z]*)\\s*");
-  private static final Map<String, Long> UNITS =
-      Map.ofEntries(
-          Map.entry("", 1L),
-          Map.entry("b", 1L),
-          Map.entry("k", 1L << 10),
-          Map.entry("ki", 1L << 10),
-          Map.entry("kib", 1L << 10),
-          Map.entry("kb", 1000L),
-          Map.entry("m", 1L << 20),
-          Map.entry("mi", 1L << 20),
-          Map.entry("mib", 1L << 20),
-          Map.entry("mb", 1000_000L),
-          Map.entry("g", 1L << 30),
-          Map.entry("gi", 1L << 30),
-          Map.entry("gib", 1L << 30),
-          Map.entry("gb", 1000_000_000L));
   private static final int MAX_TABLES = 10_000;
   private static final int MAX_URL_LENGTH = 2048;
 
@@ -235,7 +215,10 @@ final class ExportRequests {
     }
   }
 
-  /** A part size given as a whole number of bytes or a string such as "8MiB"; 0 when absent. */
+  /**
+   * A part size given as a whole number of bytes or a string such as "8MiB" (read by {@link
+   * ByteSize}: "8MB" is 8 MiB too), checked by {@link ExportOptions#checkPartSize}; 0 when absent.
+   */
   static long partSize(JsonNode node) {
     if (node == null || node.isNull()) {
       return 0;
@@ -244,45 +227,20 @@ final class ExportRequests {
     if (node.isIntegralNumber() && node.canConvertToLong()) {
       bytes = node.longValue();
     } else if (node.isTextual()) {
-      bytes = size(node.textValue());
+      try {
+        bytes = ByteSize.parse(node.textValue());
+      } catch (DbsnapException e) {
+        throw new InvalidInputException(
+            ErrorCode.INVALID_ARGUMENT, "partSize", "part size " + e.getMessage());
+      }
     } else {
-      throw invalidPartSize(
+      throw new InvalidInputException(
+          ErrorCode.INVALID_ARGUMENT,
+          "partSize",
           "partSize must be a whole number of bytes or a size such as \"8MiB\", not "
               + (node.isNumber() ? node.asText() : kind(node)));
     }
-    if (bytes < ExportOptions.MIN_PART_SIZE) {
-      throw invalidPartSize(
-          "part size "
-              + bytes
-              + " is below the 5 MiB minimum ("
-              + ExportOptions.MIN_PART_SIZE
-              + " bytes)");
-    }
-    if (bytes > Integer.MAX_VALUE - 8) {
-      throw invalidPartSize("part size " + bytes + " is above the 2 GiB dbsnap supports");
-    }
-    return bytes;
-  }
-
-  private static long size(String text) {
-    Matcher m = SIZE.matcher(text);
-    Long unit = m.matches() ? UNITS.get(m.group(2).toLowerCase(Locale.ROOT)) : null;
-    if (unit == null) {
-      throw invalidPartSize(
-          "part size '"
-              + abbreviate(text)
-              + "' is not a size such as 8388608, \"8MiB\" or \"64MB\"");
-    }
-    try {
-      return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw invalidPartSize(
-          "part size '" + abbreviate(text) + "' is above the 2 GiB dbsnap supports");
-    }
-  }
-
-  private static InvalidInputException invalidPartSize(String message) {
-    return new InvalidInputException(ErrorCode.INVALID_ARGUMENT, "partSize", message);
+    return ExportOptions.checkPartSize(bytes);
   }
 
   private static URI callbackUrl(String text) {

@@ -9,7 +9,6 @@ import dev.dbsnap.config.ServerConfig.SourceConfig;
 import dev.dbsnap.config.ServerConfig.TokenConfig;
 import dev.dbsnap.job.ExportRequest;
 import dev.dbsnap.job.Job;
-import dev.dbsnap.job.JobJson;
 import dev.dbsnap.job.JobPage;
 import dev.dbsnap.job.JobService;
 import dev.dbsnap.job.JobState;

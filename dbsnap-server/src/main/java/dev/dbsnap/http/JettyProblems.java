@@ -43,7 +43,7 @@ final class JettyProblems extends ErrorHandler {
   }
 
   private static byte[] document(int status, String instance) {
-    var doc = dev.dbsnap.job.JobJson.MAPPER.createObjectNode();
+    var doc = JobJson.MAPPER.createObjectNode();
     doc.put(
         "type",
         "https://dbsnap.dev/problems/" + (status >= 500 ? "internal" : "malformed-request"));

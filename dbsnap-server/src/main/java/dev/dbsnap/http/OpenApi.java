@@ -2,7 +2,6 @@ package dev.dbsnap.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.dbsnap.job.JobJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.InvalidInputException;
-import dev.dbsnap.job.JobJson;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.Locale;

@@ -2,6 +2,7 @@ package dev.dbsnap.job;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.Manifest;
@@ -24,6 +25,8 @@ import java.util.Optional;
 
 /** Reads job rows into {@link Job}s and writes requests, progress and manifests as JSON. */
 final class JobRows {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
   private JobRows() {}
 
   static final String COLUMNS =
@@ -33,7 +36,7 @@ final class JobRows {
 
   /** The request as stored: the normalised form whose hash identifies it for idempotency. */
   static String requestJson(ExportRequest r) {
-    ObjectNode n = JobJson.MAPPER.createObjectNode();
+    ObjectNode n = MAPPER.createObjectNode();
     n.put("source", r.source());
     n.put("format", r.format().name().toLowerCase(Locale.ROOT));
     n.put("compression", r.compression().name().toLowerCase(Locale.ROOT));
@@ -73,7 +76,7 @@ final class JobRows {
 
   static String progressJson(Job.Progress p) {
     try {
-      return JobJson.MAPPER.writeValueAsString(p);
+      return MAPPER.writeValueAsString(p);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -84,7 +87,7 @@ final class JobRows {
       return Job.Progress.NONE;
     }
     try {
-      return JobJson.MAPPER.readValue(json, Job.Progress.class);
+      return MAPPER.readValue(json, Job.Progress.class);
     } catch (JsonProcessingException e) {
       return Job.Progress
           .NONE; // progress is advisory; a row written by another version must not break reads
@@ -93,7 +96,7 @@ final class JobRows {
 
   private static JsonNode readTree(String json) {
     try {
-      return JobJson.MAPPER.readTree(json);
+      return MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(
           "unreadable JSON in the control database: " + e.getOriginalMessage(), e);

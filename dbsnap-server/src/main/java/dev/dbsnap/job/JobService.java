@@ -5,6 +5,9 @@ import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.Exporter;
 import dev.dbsnap.storage.ObjectStore;
+import dev.dbsnap.webhook.CallbackGuard;
+import dev.dbsnap.webhook.WebhookDispatcher;
+import dev.dbsnap.webhook.WebhookSigner;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
 import java.security.SecureRandom;
@@ -46,6 +49,7 @@ public final class JobService implements AutoCloseable {
       ObjectStore store,
       PrometheusRegistry registry,
       Clock clock,
+      WebhookEvents events,
       Tuning tuning) {
     this.config = config;
     this.db = db;
@@ -66,14 +70,10 @@ public final class JobService implements AutoCloseable {
         config.webhooks().secret() == null
             ? null
             : new WebhookDispatcher(
-                db,
-                new WebhookSender(
-                    new WebhookSigner(config.webhooks().secret()),
-                    guard,
-                    config.webhooks().timeout(),
-                    clock),
-                config.webhooks(),
-                metrics,
+                new WebhookQueue(db, config.webhooks(), metrics, clock, events),
+                new WebhookSigner(config.webhooks().secret()),
+                guard,
+                config.webhooks().timeout(),
                 clock,
                 config.workers().poll());
     Leases leases = new Leases(db, clock, config.workers().leaseTtl());
@@ -96,12 +96,18 @@ public final class JobService implements AutoCloseable {
    * Opens (and migrates) the control database and starts the workers, the webhook dispatcher and
    * the janitor. With {@code config.workers().count() == 0} it only serves the API.
    *
+   * @param events writes the webhook event of a finished job ({@code JobJson::event} of the HTTP
+   *     API)
    * @throws dev.dbsnap.DbsnapException INVALID_ARGUMENT for an unusable control database URL,
    *     SERVER_UNAVAILABLE when it cannot be reached or migrated
    */
   public static JobService start(
-      ServerConfig config, ObjectStore store, PrometheusRegistry metrics, Clock clock) {
-    return start(config, store, metrics, clock, Tuning.DEFAULT);
+      ServerConfig config,
+      ObjectStore store,
+      PrometheusRegistry metrics,
+      Clock clock,
+      WebhookEvents events) {
+    return start(config, store, metrics, clock, events, Tuning.DEFAULT);
   }
 
   static JobService start(
@@ -109,6 +115,7 @@ public final class JobService implements AutoCloseable {
       ObjectStore store,
       PrometheusRegistry metrics,
       Clock clock,
+      WebhookEvents events,
       Tuning tuning) {
     ControlDb db = ControlDb.open(config.control());
     JobService service;
@@ -120,6 +127,7 @@ public final class JobService implements AutoCloseable {
               store,
               metrics == null ? new PrometheusRegistry() : metrics,
               clock,
+              events,
               tuning);
     } catch (RuntimeException e) {
       db.close();

@@ -30,7 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Submitter {
   private static final Logger log = LoggerFactory.getLogger(Submitter.class);
-  static final long MAX_PART_SIZE = Integer.MAX_VALUE - 8;
   private static final int MAX_KEY_LENGTH = 255;
 
   private final ServerConfig config;
@@ -102,21 +101,10 @@ final class Submitter {
 
   /** The request with the default part size filled in, after checking the size. */
   private static ExportRequest normalise(ExportRequest r) {
-    long partSize = r.partSize();
-    if (partSize == 0) {
-      partSize = ExportOptions.DEFAULT_PART_SIZE;
-    } else if (partSize < ExportOptions.MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
-      throw new InvalidInputException(
-          ErrorCode.INVALID_ARGUMENT,
-          "partSize",
-          "part size "
-              + partSize
-              + " is outside "
-              + ExportOptions.MIN_PART_SIZE
-              + ".."
-              + MAX_PART_SIZE
-              + " bytes (5 MiB to 2 GiB)");
-    }
+    long partSize =
+        r.partSize() == 0
+            ? ExportOptions.DEFAULT_PART_SIZE
+            : ExportOptions.checkPartSize(r.partSize());
     return new ExportRequest(
         r.source(),
         r.format(),

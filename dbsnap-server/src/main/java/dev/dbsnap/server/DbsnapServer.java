@@ -2,6 +2,7 @@ package dev.dbsnap.server;
 
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.http.ApiServer;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.job.JobService;
 import dev.dbsnap.s3.ObjectStores;
 import dev.dbsnap.storage.ObjectStore;
@@ -39,7 +40,7 @@ public final class DbsnapServer implements AutoCloseable {
     try {
       store.checkAccess();
       PrometheusRegistry registry = new PrometheusRegistry();
-      jobs = JobService.start(config, store, registry, clock);
+      jobs = JobService.start(config, store, registry, clock, JobJson::event);
       ApiServer api = new ApiServer(config, jobs, store, registry, clock);
       int port = api.start();
       String host = config.http().host();

@@ -33,6 +33,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void a_size_setting_of_6MB_is_6_MiB_in_the_file_and_in_the_environment() throws IOException {
+    assertThat(
+            load(null, Map.of("DBSNAP_HTTP_MAX_BODY_BYTES", "6MB")).config().http().maxBodyBytes())
+        .isEqualTo(6_291_456);
+    assertThat(load(file("http: {maxBodyBytes: 6MB}"), Map.of()).config().http().maxBodyBytes())
+        .isEqualTo(6_291_456);
+    assertThat(load(file("http: {maxBodyBytes: 6 mib}"), Map.of()).config().http().maxBodyBytes())
+        .isEqualTo(6_291_456);
+  }
+
+  @Test
   void no_file_and_no_variables_give_the_embedded_defaults() {
     Loaded loaded =
         load(

@@ -172,6 +172,22 @@ class ApiBadInputTest {
     assertThat(sized.path("request").path("compression").asText()).isEqualTo("zstd");
   }
 
+  /** Regression: the API read "64MB" as 64,000,000 bytes where the command line read 64 MiB. */
+  @Test
+  void part_size_64MB_is_64_MiB_as_on_the_command_line() throws Exception {
+    for (String size : new String[] {"\"64MB\"", "\"64 mb\"", "\"64M\"", "\"64MiB\"", "67108864"}) {
+      JsonNode job = json(api.post(EXPORTS, ADMIN, "{\"partSize\":" + size + "}"));
+      assertThat(job.path("request").path("partSize").asLong()).as(size).isEqualTo(67_108_864L);
+    }
+    JsonNode six = json(api.post(EXPORTS, ADMIN, "{\"partSize\":\"6MB\"}"));
+    assertThat(six.path("request").path("partSize").asLong()).isEqualTo(6_291_456L);
+    assertThat(
+            assertProblem(api.post(EXPORTS, ADMIN, "{\"partSize\":\"4MB\"}"), 422, "partSize")
+                .path("detail")
+                .asText())
+        .isEqualTo("part size 4194304 is below the 5 MiB minimum (5242880 bytes)");
+  }
+
   @Test
   void a_callback_to_a_loopback_address_is_refused_when_not_allow_listed() throws Exception {
     assertProblem(

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dbsnap.config.ServerConfig;
-import dev.dbsnap.job.JobJson;
 import dev.dbsnap.job.JobService;
 import dev.dbsnap.s3.ObjectStores;
 import dev.dbsnap.s3.S3Settings;
@@ -104,7 +103,7 @@ final class ApiFixture implements AutoCloseable {
                 Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(1)));
     ObjectStore store = ObjectStores.open(storeLocation, s3);
     PrometheusRegistry registry = new PrometheusRegistry();
-    JobService jobs = JobService.start(config, store, registry, clock);
+    JobService jobs = JobService.start(config, store, registry, clock, JobJson::event);
     ApiServer server = new ApiServer(config, jobs, store, registry, clock);
     int port = server.start();
     return new ApiFixture(config, store, jobs, server, port);

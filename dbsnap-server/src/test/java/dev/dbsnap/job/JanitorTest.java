@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.format.Format;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
@@ -32,13 +33,21 @@ class JanitorTest {
       String finished;
       try (JobService worker =
           JobService.start(
-              config(control, sources, workers(1)), store, new PrometheusRegistry(), clock)) {
+              config(control, sources, workers(1)),
+              store,
+              new PrometheusRegistry(),
+              clock,
+              JobJson::event)) {
         finished = worker.submit(null, request("demo", Format.CSV, Compression.GZIP)).id();
         awaitState(worker, finished, JobState.SUCCEEDED);
       }
       try (JobService api =
           JobService.start(
-              config(control, sources, workers(0)), store, new PrometheusRegistry(), clock)) {
+              config(control, sources, workers(0)),
+              store,
+              new PrometheusRegistry(),
+              clock,
+              JobJson::event)) {
         String queued = api.submit(null, request("demo", List.of("orders"))).id();
         store.startMultipart(api.exportDir(queued) + "orders.csv");
         store.startMultipart("exports/exp_01aaaaaaaaaaaaaaaaaaaaaaaa/orders.csv");

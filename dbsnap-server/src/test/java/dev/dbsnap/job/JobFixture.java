@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.format.Format;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.storage.ObjectStore;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -89,12 +90,18 @@ final class JobFixture {
   }
 
   static JobService start(ServerConfig config, ObjectStore store) {
-    return JobService.start(config, store, new PrometheusRegistry(), Clock.systemUTC());
+    return JobService.start(
+        config, store, new PrometheusRegistry(), Clock.systemUTC(), JobJson::event);
   }
 
   static JobService start(ServerConfig config, ObjectStore store, int partSize) {
     return JobService.start(
-        config, store, new PrometheusRegistry(), Clock.systemUTC(), new Tuning(partSize));
+        config,
+        store,
+        new PrometheusRegistry(),
+        Clock.systemUTC(),
+        JobJson::event,
+        new Tuning(partSize));
   }
 
   static ExportRequest request(String source, Format format, Compression compression) {

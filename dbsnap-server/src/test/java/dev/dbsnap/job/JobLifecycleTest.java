@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.format.Format;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
@@ -44,6 +45,7 @@ class JobLifecycleTest {
                 store,
                 registry,
                 Clock.systemUTC(),
+                JobJson::event,
                 new Tuning(64 * 1024))) {
       Job queued = service.submit(null, request("demo", Format.JSONL, Compression.NONE));
       assertThat(queued.id()).matches("exp_[0-9a-hjkmnp-tv-z]{26}");

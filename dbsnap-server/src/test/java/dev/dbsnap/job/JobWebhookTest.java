@@ -10,9 +10,11 @@ import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.format.Format;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
+import dev.dbsnap.webhook.WebhookSigner;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -107,7 +109,8 @@ class JobWebhookTest {
                 config(demo, 1, List.of("127.0.0.1"), Duration.ofHours(1)),
                 store,
                 registry,
-                Clock.systemUTC())) {
+                Clock.systemUTC(),
+                JobJson::event)) {
       String id = service.submit(null, withCallback(hook())).id();
 
       await(

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ServerConfig;
+import dev.dbsnap.http.JobJson;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
@@ -92,7 +93,8 @@ class WorkerRetryTest {
       SettableClock clock =
           new SettableClock(Instant.now()); // after the submission, so the job is due
       try (JobService service =
-          JobService.start(config(control, sources, slowRetry), store, registry, clock)) {
+          JobService.start(
+              config(control, sources, slowRetry), store, registry, clock, JobJson::event)) {
         await(
             "the first attempt to fail",
             Duration.ofSeconds(10),

@@ -1,4 +1,4 @@
-package dev.dbsnap.job;
+package dev.dbsnap.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.dbsnap.job;
+package dev.dbsnap.webhook;
 
 import dev.dbsnap.InvalidInputException;
 import java.io.IOException;
@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Webhooks headers, never following redirects. Retrying is the caller's business. Safe to share
  * between threads; {@link #close()} it when done.
  */
-public final class WebhookSender implements AutoCloseable {
+final class WebhookSender implements AutoCloseable {
   /** Sent as the User-Agent of every attempt. */
   public static final String USER_AGENT = "dbsnap-webhooks/1";
 
@@ -51,7 +51,7 @@ public final class WebhookSender implements AutoCloseable {
    *
    * @throws IllegalArgumentException if {@code timeout} is not positive
    */
-  public WebhookSender(WebhookSigner signer, CallbackGuard guard, Duration timeout, Clock clock) {
+  WebhookSender(WebhookSigner signer, CallbackGuard guard, Duration timeout, Clock clock) {
     this.signer = Objects.requireNonNull(signer, "signer");
     this.guard = Objects.requireNonNull(guard, "guard");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -77,29 +77,6 @@ public final class WebhookSender implements AutoCloseable {
   }
 
   /**
-   * The outcome of one attempt.
-   *
-   * @param status the HTTP status received, or 0 when no answer came (refused, unreachable, timed
-   *     out)
-   * @param error what went wrong in a few words, or null when an answer came that says it all
-   */
-  public record Result(int status, String error) {
-    public Result {
-      if (status != 0 && (status < 100 || status > 599)) {
-        throw new IllegalArgumentException("HTTP status " + status + " is outside 100..599");
-      }
-      if (status == 0 && (error == null || error.isBlank())) {
-        throw new IllegalArgumentException("a result without a status needs an error");
-      }
-    }
-
-    /** Whether the receiver accepted the event (a 2xx answer). */
-    public boolean delivered() {
-      return status >= 200 && status < 300;
-    }
-  }
-
-  /**
    * Makes one attempt to deliver {@code body} as event {@code eventId} to {@code url}, after
    * checking the URL's host again against the guard. Never throws for a refused host, an I/O error
    * or a timeout: those come back as a result with status 0. An interrupt ends the attempt and
@@ -107,16 +84,16 @@ public final class WebhookSender implements AutoCloseable {
    *
    * @throws IllegalArgumentException if {@code eventId} is blank or not a valid header value
    */
-  public Result send(URI url, String eventId, byte[] body) {
+  DeliveryResult send(URI url, String eventId, byte[] body) {
     Objects.requireNonNull(url, "url");
     Objects.requireNonNull(body, "body");
     if (closed) {
-      return new Result(0, "sender is closed");
+      return new DeliveryResult(0, "sender is closed");
     }
     try {
       guard.resolveAllowed(url);
     } catch (InvalidInputException e) {
-      return new Result(0, "refused: " + e.getMessage());
+      return new DeliveryResult(0, "refused: " + e.getMessage());
     }
     HttpRequest.Builder request =
         HttpRequest.newBuilder(url)
@@ -130,22 +107,23 @@ public final class WebhookSender implements AutoCloseable {
       exchange = client.sendAsync(request.build(), info -> new CappedDiscard(MAX_RESPONSE_BYTES));
     } catch (IllegalArgumentException | RejectedExecutionException e) {
       // A close() racing this attempt, or a URL the client will not take although the guard did.
-      return new Result(0, shorten("cannot send: " + e.getMessage()));
+      return new DeliveryResult(0, shorten("cannot send: " + e.getMessage()));
     }
     try {
       // The request timeout ends at the response headers; this one also bounds a slow body.
       HttpResponse<Void> response = exchange.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
       int status = response.statusCode();
-      return new Result(status, status >= 300 && status < 400 ? "redirect not followed" : null);
+      return new DeliveryResult(
+          status, status >= 300 && status < 400 ? "redirect not followed" : null);
     } catch (TimeoutException e) {
       exchange.cancel(true);
-      return new Result(0, "timed out after " + describe(timeout));
+      return new DeliveryResult(0, "timed out after " + describe(timeout));
     } catch (InterruptedException e) {
       exchange.cancel(true);
       Thread.currentThread().interrupt();
-      return new Result(0, "interrupted");
+      return new DeliveryResult(0, "interrupted");
     } catch (ExecutionException e) {
-      return new Result(0, reason(e.getCause()));
+      return new DeliveryResult(0, reason(e.getCause()));
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.dbsnap.job;
+package dev.dbsnap.webhook;
 
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.InvalidInputException;
@@ -6,13 +6,10 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Refuses callback URLs that could make the server call into its own network (server-side request
@@ -20,52 +17,33 @@ import java.util.regex.Pattern;
  * range holding it is on the allow-list. Immutable and safe to share between threads.
  */
 public final class CallbackGuard {
-  private static final Pattern IPV4 =
-      Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
-  private static final Pattern HOST_NAME =
-      Pattern.compile("[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*");
   private static final Set<InetAddress> METADATA =
-      Set.of(literal("169.254.169.254"), literal("100.100.100.200"), literal("fd00:ec2::254"));
-  private static final Range CGNAT = new Range(literal("100.64.0.0"), 10);
-  private static final Range THIS_NETWORK = new Range(literal("0.0.0.0"), 8);
-  private static final Range RESERVED = new Range(literal("240.0.0.0"), 4);
-  private static final Range UNIQUE_LOCAL = new Range(literal("fc00::"), 7);
-  private static final Range NAT64 = new Range(literal("64:ff9b::"), 96);
-  private static final InetAddress BROADCAST = literal("255.255.255.255");
+      Set.of(
+          AddressRange.literal("169.254.169.254"),
+          AddressRange.literal("100.100.100.200"),
+          AddressRange.literal("fd00:ec2::254"));
+  private static final AddressRange CGNAT =
+      new AddressRange(AddressRange.literal("100.64.0.0"), 10);
+  private static final AddressRange THIS_NETWORK =
+      new AddressRange(AddressRange.literal("0.0.0.0"), 8);
+  private static final AddressRange RESERVED =
+      new AddressRange(AddressRange.literal("240.0.0.0"), 4);
+  private static final AddressRange UNIQUE_LOCAL =
+      new AddressRange(AddressRange.literal("fc00::"), 7);
+  private static final AddressRange NAT64 = new AddressRange(AddressRange.literal("64:ff9b::"), 96);
+  private static final InetAddress BROADCAST = AddressRange.literal("255.255.255.255");
 
-  private final Set<String> hosts;
-  private final List<Range> ranges;
+  private final List<HostPattern> allowed;
 
   /**
    * A guard that lets through the given host names (exact, any case), addresses and CIDR ranges
-   * ({@code 10.0.0.0/8}, {@code fd00::/8}) although they are internal.
+   * ({@code 10.0.0.0/8}, {@code fd00::/8}) although they are internal; entries are read by {@link
+   * HostPattern#parse}.
    *
    * @throws IllegalArgumentException quoting the first entry that is none of these
    */
   public CallbackGuard(List<String> allowHosts) {
-    Set<String> hosts = new HashSet<>();
-    List<Range> ranges = new ArrayList<>();
-    for (String raw : allowHosts) {
-      String entry = raw == null ? "" : raw.trim().toLowerCase(Locale.ROOT);
-      if (entry.isEmpty()) {
-        throw new IllegalArgumentException("webhooks.allowHosts entry '" + raw + "' is empty");
-      }
-      int slash = entry.indexOf('/');
-      if (slash >= 0) {
-        ranges.add(range(raw, entry.substring(0, slash), entry.substring(slash + 1)));
-      } else if (entry.contains(":") || entry.matches("[0-9.]+")) {
-        ranges.add(range(raw, entry, null));
-      } else if (HOST_NAME.matcher(stripDot(entry)).matches()) {
-        hosts.add(stripDot(entry));
-      } else {
-        throw new IllegalArgumentException(
-            "webhooks.allowHosts entry '"
-                + raw
-                + "' is not a host name, an IP address or a CIDR range");
-      }
-    }
-    this.hosts = Set.copyOf(hosts);
-    this.ranges = List.copyOf(ranges);
+    this.allowed = allowHosts.stream().map(HostPattern::parse).toList();
   }
 
   /**
@@ -112,7 +90,7 @@ public final class CallbackGuard {
     }
     String bare =
         host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    boolean hostAllowed = hosts.contains(stripDot(bare.toLowerCase(Locale.ROOT)));
+    boolean hostAllowed = allowed.stream().anyMatch(p -> p.names(bare));
     InetAddress[] addresses;
     try {
       // The JDK's address cache (30 s by default) makes the HTTP client's own lookup right after
@@ -140,8 +118,8 @@ public final class CallbackGuard {
 
   private boolean allowed(InetAddress address) {
     InetAddress embedded = embeddedIpv4(address);
-    for (Range range : ranges) {
-      if (range.contains(address) || (embedded != null && range.contains(embedded))) {
+    for (HostPattern pattern : allowed) {
+      if (pattern.contains(address) || (embedded != null && pattern.contains(embedded))) {
         return true;
       }
     }
@@ -211,90 +189,7 @@ public final class CallbackGuard {
     }
   }
 
-  private static Range range(String raw, String address, String prefix) {
-    InetAddress parsed = parseLiteral(address);
-    if (parsed == null) {
-      throw new IllegalArgumentException(
-          "webhooks.allowHosts entry '" + raw + "' is not a valid IP address or CIDR range");
-    }
-    int bits = parsed.getAddress().length * 8;
-    if (prefix == null) {
-      return new Range(parsed, bits);
-    }
-    if (!prefix.matches("[0-9]{1,3}") || Integer.parseInt(prefix) > bits) {
-      throw new IllegalArgumentException(
-          "webhooks.allowHosts entry '" + raw + "' has a prefix length outside 0.." + bits);
-    }
-    return new Range(parsed, Integer.parseInt(prefix));
-  }
-
-  /**
-   * An IPv4 dotted quad or IPv6 literal, parsed without any DNS lookup; null when it is neither.
-   */
-  private static InetAddress parseLiteral(String text) {
-    try {
-      var v4 = IPV4.matcher(text);
-      if (v4.matches()) {
-        byte[] bytes = new byte[4];
-        for (int i = 0; i < 4; i++) {
-          int octet = Integer.parseInt(v4.group(i + 1));
-          if (octet > 255) {
-            return null;
-          }
-          bytes[i] = (byte) octet;
-        }
-        return InetAddress.getByAddress(bytes);
-      }
-      if (text.contains(":") && !text.contains("%") && !text.contains("[") && !text.contains("]")) {
-        // Brackets make the JDK treat the text as an IPv6 literal or fail: it never asks DNS.
-        return InetAddress.getByName("[" + text + "]");
-      }
-      return null;
-    } catch (UnknownHostException e) {
-      return null;
-    }
-  }
-
-  private static InetAddress literal(String text) {
-    InetAddress address = parseLiteral(text);
-    if (address == null) {
-      throw new IllegalStateException(text);
-    }
-    return address;
-  }
-
-  private static String stripDot(String host) {
-    return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
-  }
-
   private static InvalidInputException refuse(String field, String message) {
     return new InvalidInputException(ErrorCode.INVALID_ARGUMENT, field, message);
-  }
-
-  /** An address range; IPv4 ranges never hold IPv6 addresses and the reverse. */
-  private record Range(byte[] network, int prefix) {
-    Range(InetAddress address, int prefix) {
-      this(address.getAddress(), prefix);
-    }
-
-    Range {
-      if (prefix < 0 || prefix > network.length * 8) {
-        throw new IllegalArgumentException("prefix length " + prefix + " is out of range");
-      }
-    }
-
-    boolean contains(InetAddress address) {
-      byte[] bytes = address.getAddress();
-      if (bytes.length != network.length) {
-        return false;
-      }
-      for (int bit = 0; bit < prefix; bit++) {
-        int mask = 0x80 >>> (bit % 8);
-        if ((bytes[bit / 8] & mask) != (network[bit / 8] & mask)) {
-          return false;
-        }
-      }
-      return true;
-    }
   }
 }

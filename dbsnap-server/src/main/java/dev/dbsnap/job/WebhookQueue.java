@@ -1,8 +1,9 @@
 package dev.dbsnap.job;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.dbsnap.DbsnapException;
 import dev.dbsnap.config.ServerConfig;
+import dev.dbsnap.webhook.Deliveries;
+import dev.dbsnap.webhook.Delivery;
+import dev.dbsnap.webhook.DeliveryResult;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,118 +17,68 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers the webhook event of every job that reached a terminal state with a callback URL: one
- * thread per process claims a due delivery with a compare-and-set on {@code webhook_version} (after
- * {@code FOR UPDATE SKIP LOCKED} on PostgreSQL), so two processes never send the same attempt, and
- * pushes its due time past the attempt's timeout while sending. Each attempt is recorded; failures
- * are retried with exponential backoff until {@code retryFor} has passed since the first attempt.
- * The event id is fixed when the job finishes, so every attempt carries the same one (at least
- * once).
+ * The webhook deliveries of jobs, kept in the jobs table: a job that reached a terminal state with
+ * a callback URL is due until delivered. A claim is a compare-and-set on {@code webhook_version}
+ * (after {@code FOR UPDATE SKIP LOCKED} on PostgreSQL), so two processes never make the same
+ * attempt. Each attempt is recorded; failures are retried with exponential backoff until {@code
+ * retryFor} has passed since the first attempt. The event id is fixed when the job finishes, so
+ * every attempt carries the same one (at least once). Used by one dispatcher thread per process.
  */
-final class WebhookDispatcher {
-  private static final Logger log = LoggerFactory.getLogger(WebhookDispatcher.class);
+final class WebhookQueue implements Deliveries {
+  private static final Logger log = LoggerFactory.getLogger(WebhookQueue.class);
   private static final Duration CAP = Duration.ofMinutes(15);
   private static final double JITTER = 0.2;
 
   private final ControlDb db;
-  private final WebhookSender sender;
   private final ServerConfig.Webhooks config;
   private final JobMetrics metrics;
   private final Clock clock;
-  private final long pollMillis;
+  private final WebhookEvents events;
   private final SplittableRandom random = new SplittableRandom();
-  private final Object wakeUp = new Object();
-  private final Thread thread;
-  private volatile boolean stopping;
 
-  WebhookDispatcher(
+  WebhookQueue(
       ControlDb db,
-      WebhookSender sender,
       ServerConfig.Webhooks config,
       JobMetrics metrics,
       Clock clock,
-      Duration poll) {
+      WebhookEvents events) {
     this.db = db;
-    this.sender = sender;
+    this.events = events;
     this.config = config;
     this.metrics = metrics;
     this.clock = clock;
-    this.pollMillis = Math.max(20, Math.min(poll.toMillis(), 1000));
-    this.thread = new Thread(this::loop, "dbsnap-webhooks");
-    this.thread.setDaemon(true);
   }
 
-  void start() {
-    thread.start();
-  }
-
-  void wakeUp() {
-    synchronized (wakeUp) {
-      wakeUp.notifyAll();
-    }
-  }
-
-  void stop() {
-    stopping = true;
-    wakeUp();
-    sender.close();
-    try {
-      thread.join(config.timeout().toMillis() + 5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void loop() {
-    while (!stopping) {
-      try {
-        while (!stopping && deliverOne()) {
-          // keep going while deliveries are due
-        }
-      } catch (DbsnapException e) {
-        log.warn("webhook deliveries paused: {}", e.getMessage());
-      } catch (RuntimeException e) {
-        log.error("webhook dispatcher failed", e);
-      }
-      synchronized (wakeUp) {
-        if (stopping) {
-          return;
-        }
-        try {
-          wakeUp.wait(pollMillis);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-  }
-
-  /** A claimed delivery: the job and the version the claim set. */
+  /** A claimed row: the job and the version the claim set. */
   private record Claim(String jobId, long version) {}
 
-  /** Claims and makes one due attempt; false when none is due. */
-  boolean deliverOne() {
-    Optional<Claim> claim = claim();
-    if (claim.isEmpty()) {
-      return false;
+  @Override
+  public Optional<Delivery> claim(Duration lease) {
+    while (true) {
+      Optional<Claim> claim = claimRow(lease);
+      if (claim.isEmpty()) {
+        return Optional.empty();
+      }
+      String id = claim.get().jobId();
+      Optional<Job> found = db.read(c -> JobRows.find(c, id));
+      // A job deleted meanwhile, or without an event, has nothing to send; its claim keeps it
+      // from being claimed again at once.
+      if (found.isPresent()
+          && found.get().webhook() != null
+          && found.get().webhook().eventId() != null) {
+        Job job = found.get();
+        return Optional.of(
+            new Delivery(
+                id,
+                claim.get().version(),
+                URI.create(job.webhook().url()),
+                job.webhook().eventId(),
+                body(job)));
+      }
     }
-    String id = claim.get().jobId();
-    Optional<Job> found = db.read(c -> JobRows.find(c, id));
-    if (found.isEmpty()
-        || found.get().webhook() == null
-        || found.get().webhook().eventId() == null) {
-      return true;
-    }
-    Job job = found.get();
-    byte[] body = body(job);
-    WebhookSender.Result result =
-        sender.send(URI.create(job.webhook().url()), job.webhook().eventId(), body);
-    record(claim.get(), job, result);
-    return true;
   }
 
-  private Optional<Claim> claim() {
+  private Optional<Claim> claimRow(Duration lease) {
     return db.transaction(
         c -> {
           long now = clock.millis();
@@ -148,13 +99,12 @@ final class WebhookDispatcher {
             }
           }
           // While this attempt runs nobody else may start one; if this process dies, it is due
-          // again.
-          long leaseMillis = config.timeout().toMillis() * 2 + 30_000;
+          // again once the lease has passed.
           try (PreparedStatement ps =
               c.prepareStatement(
                   "UPDATE jobs SET webhook_next_at = ?,"
                       + " webhook_version = webhook_version + 1 WHERE id = ? AND webhook_version = ?")) {
-            ps.setLong(1, now + leaseMillis);
+            ps.setLong(1, now + lease.toMillis());
             ps.setString(2, id);
             ps.setLong(3, version);
             if (ps.executeUpdate() == 0) {
@@ -169,7 +119,7 @@ final class WebhookDispatcher {
    * The event as sent: the job's document without its own delivery record, so every attempt sends
    * the same bytes.
    */
-  static byte[] body(Job job) {
+  private byte[] body(Job job) {
     Job data =
         new Job(
             job.id(),
@@ -186,15 +136,11 @@ final class WebhookDispatcher {
             job.attempts(),
             job.cancelRequested(),
             null);
-    try {
-      return JobJson.MAPPER.writeValueAsBytes(
-          JobJson.event(data, job.finishedAt() != null ? job.finishedAt() : job.updatedAt()));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return events.event(data, job.finishedAt() != null ? job.finishedAt() : job.updatedAt());
   }
 
-  private void record(Claim claim, Job job, WebhookSender.Result result) {
+  @Override
+  public void record(Delivery delivery, DeliveryResult result) {
     long now = clock.millis();
     boolean delivered = result.delivered();
     String error =
@@ -202,12 +148,12 @@ final class WebhookDispatcher {
     int attempt =
         db.transaction(
             c -> {
-              long firstAt = firstAttemptAt(c, job.id(), now);
-              int number = nextAttempt(c, job.id());
+              long firstAt = firstAttemptAt(c, delivery.jobId(), now);
+              int number = nextAttempt(c, delivery.jobId());
               try (PreparedStatement ps =
                   c.prepareStatement(
                       "INSERT INTO webhook_attempts (job_id, attempt, at, status, error) VALUES (?, ?, ?, ?, ?)")) {
-                ps.setString(1, job.id());
+                ps.setString(1, delivery.jobId());
                 ps.setInt(2, number);
                 ps.setLong(3, now);
                 ps.setInt(4, result.status());
@@ -241,14 +187,14 @@ final class WebhookDispatcher {
                 }
                 ps.setInt(3, number);
                 ps.setLong(4, firstAt);
-                ps.setString(5, job.id());
-                ps.setLong(6, claim.version());
+                ps.setString(5, delivery.jobId());
+                ps.setLong(6, delivery.claim());
                 ps.executeUpdate();
               }
               if (!delivered && next == null) {
                 log.warn(
                     "webhook of job {} not delivered after {} attempts over {}; giving up: {}",
-                    job.id(),
+                    delivery.jobId(),
                     number,
                     config.retryFor(),
                     error);
@@ -259,12 +205,12 @@ final class WebhookDispatcher {
       metrics.delivered();
       log.info(
           "webhook of job {} delivered on attempt {} (HTTP {})",
-          job.id(),
+          delivery.jobId(),
           attempt,
           result.status());
     } else {
       metrics.deliveryFailed();
-      log.info("webhook of job {} attempt {} failed: {}", job.id(), attempt, error);
+      log.info("webhook of job {} attempt {} failed: {}", delivery.jobId(), attempt, error);
     }
   }
 

@@ -1,17 +1,21 @@
-package dev.dbsnap.job;
+package dev.dbsnap.http;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dbsnap.export.Manifest;
+import dev.dbsnap.job.ExportRequest;
+import dev.dbsnap.job.Job;
+import dev.dbsnap.job.JobState;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Locale;
 
 /**
- * A job's status document: the one JSON shape the API returns and webhook events carry. Pure
- * function of a {@link Job}; thread-safe.
+ * A job's status document, with the links of its API resources: the one JSON shape the API returns
+ * and webhook events carry. Pure function of a {@link Job}; thread-safe.
  */
 public final class JobJson {
   /** Shared mapper for API documents: no indentation, ISO times written by hand. */
@@ -98,13 +102,20 @@ public final class JobJson {
     return doc;
   }
 
-  /** The webhook event for a job in a terminal state: {@code {type, timestamp, data}}. */
-  public static ObjectNode event(Job job, Instant at) {
+  /**
+   * The webhook event for a job in a terminal state, as sent: {@code {type, timestamp, data}} with
+   * the status document as data. Fits {@link dev.dbsnap.job.WebhookEvents}.
+   */
+  public static byte[] event(Job job, Instant at) {
     ObjectNode event = MAPPER.createObjectNode();
     event.put("type", "export." + job.state().wire());
     event.put("timestamp", at.toString());
     event.set("data", document(job));
-    return event;
+    try {
+      return MAPPER.writeValueAsBytes(event);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static void time(ObjectNode node, String field, Instant at) {

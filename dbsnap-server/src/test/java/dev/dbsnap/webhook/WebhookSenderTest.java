@@ -1,4 +1,4 @@
-package dev.dbsnap.job;
+package dev.dbsnap.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -54,12 +54,12 @@ class WebhookSenderTest {
             });
     WebhookSender sender = sender(List.of("127.0.0.1"), Duration.ofSeconds(10));
 
-    WebhookSender.Result first = sender.send(url, "msg_event1", BODY);
-    WebhookSender.Result second = sender.send(url, "msg_event1", BODY);
+    DeliveryResult first = sender.send(url, "msg_event1", BODY);
+    DeliveryResult second = sender.send(url, "msg_event1", BODY);
 
-    assertThat(first).isEqualTo(new WebhookSender.Result(500, null));
+    assertThat(first).isEqualTo(new DeliveryResult(500, null));
     assertThat(first.delivered()).isFalse();
-    assertThat(second).isEqualTo(new WebhookSender.Result(200, null));
+    assertThat(second).isEqualTo(new DeliveryResult(200, null));
     assertThat(second.delivered()).isTrue();
     assertThat(received)
         .hasSize(2)
@@ -103,7 +103,7 @@ class WebhookSenderTest {
         });
     WebhookSender sender = sender(List.of("127.0.0.1"), Duration.ofSeconds(10));
 
-    WebhookSender.Result result = sender.send(url, "msg_redirect", BODY);
+    DeliveryResult result = sender.send(url, "msg_redirect", BODY);
 
     assertThat(result.status()).isEqualTo(302);
     assertThat(result.delivered()).isFalse();
@@ -119,7 +119,7 @@ class WebhookSenderTest {
     URI url = URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/hook");
     WebhookSender sender = sender(List.of("127.0.0.1"), Duration.ofMillis(300));
 
-    WebhookSender.Result result = sender.send(url, "msg_silent", BODY);
+    DeliveryResult result = sender.send(url, "msg_silent", BODY);
 
     assertThat(result.status()).isZero();
     assertThat(result.error()).contains("timed out after 300 ms");
@@ -143,7 +143,7 @@ class WebhookSenderTest {
             });
     WebhookSender sender = sender(List.of("127.0.0.1"), Duration.ofSeconds(10));
 
-    assertThat(sender.send(url, "msg_large", BODY)).isEqualTo(new WebhookSender.Result(200, null));
+    assertThat(sender.send(url, "msg_large", BODY)).isEqualTo(new DeliveryResult(200, null));
   }
 
   @Test
@@ -158,7 +158,7 @@ class WebhookSenderTest {
             });
     WebhookSender sender = sender(List.of(), Duration.ofSeconds(10));
 
-    WebhookSender.Result result = sender.send(url, "msg_refused", BODY);
+    DeliveryResult result = sender.send(url, "msg_refused", BODY);
 
     assertThat(result.status()).isZero();
     assertThat(result.error())
@@ -175,7 +175,7 @@ class WebhookSenderTest {
     }
     WebhookSender sender = sender(List.of("127.0.0.1"), Duration.ofSeconds(10));
 
-    WebhookSender.Result result =
+    DeliveryResult result =
         sender.send(URI.create("http://127.0.0.1:" + port + "/"), "msg_closed", BODY);
 
     assertThat(result.status()).isZero();
@@ -188,7 +188,7 @@ class WebhookSenderTest {
     sender.close();
 
     assertThat(sender.send(URI.create("http://127.0.0.1:9/"), "msg_late", BODY))
-        .isEqualTo(new WebhookSender.Result(0, "sender is closed"));
+        .isEqualTo(new DeliveryResult(0, "sender is closed"));
   }
 
   private WebhookSender sender(List<String> allowHosts, Duration timeout) {

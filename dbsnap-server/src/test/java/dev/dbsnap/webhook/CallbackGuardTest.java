@@ -1,4 +1,4 @@
-package dev.dbsnap.job;
+package dev.dbsnap.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -148,15 +148,15 @@ class CallbackGuardTest {
       delimiter = '|',
       textBlock =
           """
-      10.0.0.0/33         | prefix length outside 0..32
-      fd00::/129          | prefix length outside 0..128
-      10.0.0.0/x          | prefix length outside 0..32
-      300.1.1.1           | not a valid IP address
-      10.1                | not a valid IP address
-      fe80::zz            | not a valid IP address
-      fe80::1%eth0        | not a valid IP address
-      not a host!         | not a host name, an IP address or a CIDR range
-      http://example.com  | not a valid IP address or CIDR range
+      10.0.0.0/33         | has a prefix length that is not between 0 and 32
+      fd00::/129          | has a prefix length that is not between 0 and 128
+      10.0.0.0/x          | has a prefix length that is not between 0 and 32
+      300.1.1.1           | is not a valid IP address
+      10.1                | is not a valid IP address
+      fe80::zz            | is not a valid IP address
+      fe80::1%eth0        | is not a valid IP address
+      not a host!         | is not a host name, an IP address or a CIDR range
+      http://example.com  | is not a CIDR range such as 10.0.0.0/8 or fd00::/8
       """)
   void malformed_allow_list_entries_are_refused_quoting_them(String entry, String problem) {
     assertThatThrownBy(() -> new CallbackGuard(List.of(entry)))

@@ -1,4 +1,4 @@
-package dev.dbsnap.job;
+package dev.dbsnap.webhook;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
