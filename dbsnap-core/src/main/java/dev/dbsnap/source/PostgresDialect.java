@@ -33,7 +33,8 @@ final class PostgresDialect implements Dialect {
 
   private static final String SYSTEM_SCHEMA_FILTER =
       "n.nspname NOT IN ('pg_catalog', 'information_schema')"
-          + " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
+          + " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
+          + " AND n.nspname <> 'dbsnap'";
 
   private PostgresDialect() {}
 

@@ -98,7 +98,9 @@ final class SqliteDialect implements Dialect {
     List<String> after = new ArrayList<>();
     for (MasterRow row : master) {
       boolean selectedTable = tables.stream().anyMatch(t -> t.name().equals(row.table()));
-      if ((row.type().equals("view") || (row.type().equals("trigger") && selectedTable))
+      // dbsnap_ triggers are change tracking (dev.dbsnap.track): the source's, not the data's
+      if ((row.type().equals("view")
+              || (row.type().equals("trigger") && selectedTable && !internal(row.name())))
           && row.sql() != null) {
         after.add(row.sql());
       }

@@ -1,0 +1,154 @@
+package dev.dbsnap.track;
+
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
+import dev.dbsnap.source.DatabaseSchema;
+import dev.dbsnap.source.DialectKind;
+import dev.dbsnap.source.Source;
+import dev.dbsnap.source.SourceException;
+import dev.dbsnap.source.TableSchema;
+import dev.dbsnap.source.TableSelection;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * Installs, reports and removes change tracking in a source database, the opt-in that gives each
+ * tracked table a data version (DESIGN 9).
+ *
+ * <p>What a version promises: it is a 64-bit number that only grows; every committed change to the
+ * table's rows gives a new version, and nothing else does; two reads that see the same version of a
+ * table see the same rows. It is read in the reader's own transaction, with the rows ({@link
+ * #version}). PostgreSQL keeps an insert-only change log written by statement-level triggers, so
+ * writers of one table never wait for each other; SQLite, which has one writer at a time, keeps a
+ * counter row per table bumped by row-level triggers. Schema changes are not versions: a reader
+ * compares column shapes itself.
+ *
+ * <p>Immutable and thread-safe; each call opens its own connection and works in one transaction, so
+ * a failed call changes nothing.
+ */
+public final class ChangeTracking {
+  private final Source source;
+
+  private ChangeTracking(Source source) {
+    this.source = Objects.requireNonNull(source, "source");
+  }
+
+  public static ChangeTracking of(Source source) {
+    return new ChangeTracking(source);
+  }
+
+  /**
+   * Tracks the selected tables; tables already tracked keep their version, so installing twice
+   * changes nothing.
+   *
+   * @return every tracked table, with its version
+   * @throws DbsnapException UNKNOWN_TABLE for a table the source does not have;
+   *     SOURCE_PERMISSION_DENIED when the login may not create the schema, table or triggers
+   */
+  public List<TrackedTable> install(TableSelection tables) {
+    return inTransaction(
+        "installing change tracking in",
+        c -> {
+          tracker().install(c, introspect(c, tables));
+          return tracker().status(c);
+        });
+  }
+
+  /**
+   * Stops tracking the selected tables; when no table stays tracked, everything dbsnap made in the
+   * database (PostgreSQL: the {@code dbsnap} schema; SQLite: {@code dbsnap_versions} and the {@code
+   * dbsnap_} triggers) is gone.
+   *
+   * @param tables the tables, or {@link TableSelection#ALL} for all of them
+   * @return the tables still tracked
+   * @throws DbsnapException UNKNOWN_TABLE for a table the source does not have;
+   *     SOURCE_PERMISSION_DENIED when the login may not drop triggers
+   */
+  public List<TrackedTable> remove(TableSelection tables) {
+    return inTransaction(
+        "removing change tracking from",
+        c -> {
+          if (tables.equals(TableSelection.ALL)) {
+            tracker().removeAll(c);
+          } else {
+            tracker().remove(c, introspect(c, tables));
+          }
+          return tracker().status(c);
+        });
+  }
+
+  /**
+   * The tracked tables and their versions now. On PostgreSQL it first folds the change log (one row
+   * per table), which needs no right beyond EXECUTE on {@code dbsnap.fold()}.
+   */
+  public List<TrackedTable> status() {
+    if (source.kind() == DialectKind.POSTGRESQL) {
+      inTransaction(
+          "folding the change log of",
+          c -> {
+            tracker().fold(c);
+            return null;
+          });
+    }
+    return inTransaction("reading change tracking in", c -> tracker().status(c));
+  }
+
+  /**
+   * The version of {@code table} as the connection's current transaction sees it, or empty when the
+   * table is not tracked. Call it in the transaction that reads the rows: the version then names
+   * exactly the data read.
+   *
+   * @throws SQLException as the driver reports it
+   */
+  public static OptionalLong version(Connection connection, DialectKind kind, TableSchema table)
+      throws SQLException {
+    return tracker(kind).version(connection, table);
+  }
+
+  private Tracker tracker() {
+    return tracker(source.kind());
+  }
+
+  private static Tracker tracker(DialectKind kind) {
+    return kind == DialectKind.POSTGRESQL ? new PostgresTracker() : new SqliteTracker();
+  }
+
+  private List<TableSchema> introspect(Connection c, TableSelection tables) throws SQLException {
+    DatabaseSchema schema = source.dialect().introspect(c, tables);
+    return schema.tables();
+  }
+
+  private interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T inTransaction(String what, Work<T> work) {
+    try (Connection c = source.connectForWriting()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      String doing = what + " " + source;
+      SourceException error = SourceException.from(e, ErrorCode.SOURCE_READ_FAILED, doing, null);
+      if (error.code() != ErrorCode.SOURCE_PERMISSION_DENIED) {
+        throw error;
+      }
+      throw SourceException.from(
+          e,
+          ErrorCode.SOURCE_READ_FAILED,
+          doing
+              + " needs the right to create and drop a schema, tables and triggers (PostgreSQL:"
+              + " CREATE on the database and ownership of each tracked table)",
+          null);
+    }
+  }
+}

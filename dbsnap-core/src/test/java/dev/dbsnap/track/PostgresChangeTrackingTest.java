@@ -1,0 +1,177 @@
+package dev.dbsnap.track;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
+import dev.dbsnap.source.Source;
+import dev.dbsnap.testing.PgTestServer;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
+  String db;
+
+  @Override
+  Source createDatabase() throws Exception {
+    db = PgTestServer.createDatabase();
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE items (id bigint PRIMARY KEY, name text)");
+      st.execute("CREATE TABLE other (id bigint PRIMARY KEY)");
+      st.execute("INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e')");
+    }
+    return new Source(PgTestServer.jdbcUrl(db), PgTestServer.USER, null);
+  }
+
+  @Override
+  List<String> dbsnapObjects() throws SQLException {
+    List<String> names = new ArrayList<>();
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname LIKE '%dbsnap%'"
+                    + " UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger"
+                    + " WHERE tgname LIKE '%dbsnap%'"
+                    + " UNION ALL SELECT 'function ' || proname FROM pg_proc p"
+                    + " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'dbsnap'"
+                    + " ORDER BY 1")) {
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+    }
+    return names;
+  }
+
+  @Override
+  String items() {
+    return "public.items";
+  }
+
+  @Override
+  void beginRead(Connection c) throws SQLException {
+    source.dialect().beginSnapshot(c);
+  }
+
+  @Test
+  void truncate_gives_a_new_version() throws Exception {
+    tracking.install(only("items"));
+    long before = version("items");
+
+    execute("TRUNCATE items");
+
+    assertThat(version("items")).isGreaterThan(before);
+  }
+
+  @Test
+  void eight_concurrent_writers_of_one_tracked_table_never_deadlock_or_fail_to_serialise()
+      throws Exception {
+    tracking.install(only("items"));
+    long before = version("items");
+    int writers = 8;
+    int statements = 150;
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    AtomicInteger committed = new AtomicInteger();
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    for (int w = 0; w < writers; w++) {
+      int writer = w;
+      pool.submit(
+          () -> {
+            try (Connection c = PgTestServer.connect(db);
+                Statement st = c.createStatement()) {
+              c.setAutoCommit(false);
+              start.await();
+              for (int i = 0; i < statements; i++) {
+                long id = 10_000L * (writer + 1) + i;
+                st.execute("INSERT INTO items (id, name) VALUES (" + id + ", 'w')");
+                st.execute("UPDATE items SET name = 'w" + i + "' WHERE id = " + id);
+                c.commit();
+                committed.addAndGet(2);
+              }
+            } catch (Throwable t) {
+              failures.add(t);
+            }
+            return null;
+          });
+    }
+    start.countDown();
+    pool.shutdown();
+    assertThat(pool.awaitTermination(120, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(failures).isEmpty();
+    assertThat(version("items") - before)
+        .isEqualTo(committed.get())
+        .isEqualTo(writers * statements * 2);
+  }
+
+  @Test
+  void a_login_without_ddl_rights_is_told_what_installing_needs() throws Exception {
+    PgTestServer.createPasswordRole("dbsnap_reader", "reader-pw");
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      st.execute("REVOKE CREATE ON DATABASE \"" + db + "\" FROM PUBLIC");
+      st.execute("GRANT SELECT ON items TO dbsnap_reader");
+    }
+    ChangeTracking asReader =
+        ChangeTracking.of(
+            new Source(
+                "jdbc:postgresql://127.0.0.1:" + PgTestServer.port() + "/" + db,
+                "dbsnap_reader",
+                "reader-pw"));
+
+    assertThatThrownBy(() -> asReader.install(only("items")))
+        .isInstanceOfSatisfying(
+            DbsnapException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.SOURCE_PERMISSION_DENIED))
+        .hasMessageContaining("needs the right to create");
+    assertThat(dbsnapObjects()).isEmpty();
+  }
+
+  @Test
+  void folding_the_change_log_keeps_every_version() throws Exception {
+    tracking.install(only("items", "other"));
+    for (int i = 0; i < 20; i++) {
+      execute("INSERT INTO items (id, name) VALUES (" + (100 + i) + ", 'x')");
+    }
+    execute("INSERT INTO other (id) VALUES (1)");
+    long items;
+    long other;
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT t.name, t.base + coalesce(sum(c.weight), 0) FROM dbsnap.tracked t"
+                    + " LEFT JOIN dbsnap.changes c ON c.tbl = t.tbl GROUP BY t.name, t.base"
+                    + " ORDER BY t.name")) {
+      rs.next();
+      items = rs.getLong(2);
+      rs.next();
+      other = rs.getLong(2);
+    }
+
+    List<TrackedTable> status = tracking.status(); // folds
+
+    assertThat(status)
+        .containsExactly(new TrackedTable("items", items), new TrackedTable("other", other));
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM dbsnap.changes")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(2);
+    }
+  }
+}
