@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param startedAt when the export first started (ISO-8601), kept across resumes
  * @param finished objects completed so far, in plan order
  * @param current the object being written, or null between objects
+ * @param versions the data versions of the tracked tables in the run that wrote this checkpoint
+ *     (every finished table's data is of that version); null or empty when none is tracked
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Checkpoint(
@@ -27,7 +29,8 @@ public record Checkpoint(
     String fingerprint,
     String startedAt,
     List<FinishedObject> finished,
-    Current current) {
+    Current current,
+    Map<String, Long> versions) {
   static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -35,6 +38,17 @@ public record Checkpoint(
     Objects.requireNonNull(exportId, "exportId");
     Objects.requireNonNull(fingerprint, "fingerprint");
     finished = List.copyOf(finished);
+    versions = versions == null ? Map.of() : Map.copyOf(versions);
+  }
+
+  /** A checkpoint of an export without tracked tables. */
+  public Checkpoint(
+      String exportId,
+      String fingerprint,
+      String startedAt,
+      List<FinishedObject> finished,
+      Current current) {
+    this(exportId, fingerprint, startedAt, finished, current, Map.of());
   }
 
   /** An object completed by an earlier part of the export. */

@@ -10,6 +10,7 @@ import dev.dbsnap.source.Source;
 import dev.dbsnap.source.TableReader;
 import dev.dbsnap.source.TableSchema;
 import dev.dbsnap.storage.ObjectStore;
+import dev.dbsnap.track.ChangeTracking;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -20,10 +21,12 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
@@ -51,6 +54,7 @@ public final class Exporter {
   private final Clock clock;
   private final BooleanSupplier cancelled;
   private OnFailure onFailure = OnFailure.CLEAN_UP;
+  private Map<String, Long> versions = Map.of();
 
   /**
    * @param prefix the key prefix under which {@code exportId/} is created ("" for the store root)
@@ -132,17 +136,21 @@ public final class Exporter {
     List<Checkpoint.FinishedObject> finished = new ArrayList<>();
     try (Connection connection = source.connect()) {
       DatabaseSchema schema;
+      Map<String, Long> versions;
       try {
         dialect.beginSnapshot(connection);
         schema = dialect.introspect(connection, options.selection());
+        versions = readVersions(connection, schema);
       } catch (SQLException e) {
         throw dev.dbsnap.source.SourceException.from(
             e, ErrorCode.SOURCE_READ_FAILED, "cannot read the structure of " + source, null);
       }
+      this.versions = versions;
       List<Planned> plan = plan(schema);
       String fingerprint = fingerprint(schema, plan);
       int first = 0;
       Checkpoint.Current current = null;
+      Map<String, Boolean> consistentTables = new HashMap<>();
       if (resumeFrom != null) {
         if (!resumeFrom.exportId().equals(exportId)
             || !resumeFrom.fingerprint().equals(fingerprint)) {
@@ -152,18 +160,40 @@ public final class Exporter {
                   + resumeFrom.exportId()
                   + " was made with other options or another table structure; start a new export");
         }
-        finished.addAll(resumeFrom.finished());
+        // A tracked table whose version moved since the crashed run is exported again from its
+        // start, and so is every object after the first that holds one (DESIGN 7).
+        Set<String> changed = changedTables(resumeFrom.versions(), versions);
+        for (Checkpoint.FinishedObject f : resumeFrom.finished()) {
+          if (f.rows().keySet().stream().anyMatch(changed::contains)) {
+            break;
+          }
+          finished.add(f);
+        }
         first = finished.size();
-        current = resumeFrom.current();
+        if (first == resumeFrom.finished().size()) {
+          current = resumeFrom.current();
+        }
+        if (current != null
+            && current.restart().rows().keySet().stream().anyMatch(changed::contains)) {
+          current = null;
+        }
         abortOrphanUploads(current);
+        // Rows read by an earlier run are the table as of this run's snapshot when the table is
+        // tracked and its version is the same.
+        for (TableSchema t : schema.tables()) {
+          Long before = resumeFrom.versions().get(t.displayName());
+          if (before != null && before.equals(versions.get(t.displayName()))) {
+            consistentTables.put(t.displayName(), true);
+          }
+        }
       }
       Run run = new Run(connection, dialect, schema, plan, fingerprint, startedAt, finished);
-      Map<String, Boolean> consistentTables = new HashMap<>();
       for (int i = first; i < plan.size(); i++) {
         Checkpoint.Current resumeObject =
             current != null && current.objectIndex() == i ? current : null;
         finished.add(run.writeObject(i, resumeObject, consistentTables));
-        listener.checkpoint(new Checkpoint(exportId, fingerprint, startedAt, finished, null));
+        listener.checkpoint(
+            new Checkpoint(exportId, fingerprint, startedAt, finished, null, versions));
       }
       Manifest manifest =
           manifest(schema, plan, finished, startedAt, resumeFrom != null, consistentTables);
@@ -179,6 +209,31 @@ public final class Exporter {
       throw dev.dbsnap.source.SourceException.from(
           e, ErrorCode.SOURCE_READ_FAILED, "reading " + source + " failed", null);
     }
+  }
+
+  /** The data versions of the tracked tables among {@code schema}'s, in this transaction. */
+  private Map<String, Long> readVersions(Connection connection, DatabaseSchema schema)
+      throws SQLException {
+    Map<String, Long> versions = new HashMap<>();
+    for (TableSchema t : schema.tables()) {
+      var version = ChangeTracking.version(connection, schema.dialect(), t);
+      if (version.isPresent()) {
+        versions.put(t.displayName(), version.getAsLong());
+      }
+    }
+    return versions;
+  }
+
+  /** Tables tracked in the earlier run whose version is different now, or no longer tracked. */
+  private static Set<String> changedTables(Map<String, Long> before, Map<String, Long> now) {
+    Set<String> changed = new HashSet<>();
+    before.forEach(
+        (table, version) -> {
+          if (!version.equals(now.get(table))) {
+            changed.add(table);
+          }
+        });
+    return changed;
   }
 
   /**
@@ -334,7 +389,8 @@ public final class Exporter {
                 p.name(),
                 f.rows().getOrDefault(t.displayName(), 0L),
                 consistentTables.getOrDefault(t.displayName(), false),
-                columns));
+                columns,
+                versions.get(t.displayName())));
       }
     }
     return new Manifest(
@@ -346,7 +402,7 @@ public final class Exporter {
         schema.serverVersion(),
         startedAt,
         clock.instant().toString(),
-        !resumed,
+        !resumed || tables.stream().allMatch(Manifest.TableEntry::consistent),
         resumed,
         options.rowsPerInsert(),
         tables,
@@ -444,7 +500,8 @@ public final class Exporter {
                           state.parts(),
                           state.bytes(),
                           state.digestState(),
-                          state.restart())));
+                          state.restart()),
+                      versions));
       PartWriter writer;
       if (resume == null) {
         writer =
@@ -534,7 +591,7 @@ public final class Exporter {
         List<Object> startAfter = segment == firstSegment ? afterKey : null;
         long tableRows = startAfter == null ? 0 : rows.getOrDefault(table.displayName(), 0L);
         rows.put(table.displayName(), tableRows);
-        consistent.put(table.displayName(), startAfter == null);
+        consistent.merge(table.displayName(), startAfter == null, Boolean::logicalOr);
         writer.mark(new Checkpoint.RestartPoint(segment, Keys.toJson(startAfter), rows, 0, 0));
         compressor.startFrame();
         if (startAfter == null) {

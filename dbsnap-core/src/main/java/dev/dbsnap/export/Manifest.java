@@ -1,5 +1,6 @@
 package dev.dbsnap.export;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -15,8 +16,9 @@ import java.util.List;
  * its tables with row counts, the full schema a restore needs, and whether it is one consistent
  * snapshot (DESIGN 7). Times live here and never in data files (DESIGN 2).
  *
- * @param consistent true when every table was read in one read transaction; false when the export
- *     was resumed after a crash
+ * @param consistent true when the export is one snapshot: every table was read in one read
+ *     transaction, or, after a resume, every table read by an earlier run is tracked and its
+ *     version did not change since
  */
 public record Manifest(
     String dbsnapVersion,
@@ -45,10 +47,24 @@ public record Manifest(
    * @param name its display name ({@code schema.table} outside public)
    * @param object the object holding its data, relative to the export
    * @param rows rows exported
-   * @param consistent whether all its rows were read in one transaction
+   * @param consistent whether its rows are the table as of the export's snapshot: read in this
+   *     export's last run, or read earlier and unchanged since by its version
+   * @param version the table's data version when read (change tracking, DESIGN 9), or null when the
+   *     table is not tracked
    */
   public record TableEntry(
-      String name, String object, long rows, boolean consistent, List<ColumnEntry> columns) {}
+      String name,
+      String object,
+      long rows,
+      boolean consistent,
+      List<ColumnEntry> columns,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long version) {
+    /** An entry of a table without change tracking. */
+    public TableEntry(
+        String name, String object, long rows, boolean consistent, List<ColumnEntry> columns) {
+      this(name, object, rows, consistent, columns, null);
+    }
+  }
 
   public record ColumnEntry(String name, String type) {}
 

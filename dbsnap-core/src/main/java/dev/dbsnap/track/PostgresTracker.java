@@ -47,6 +47,9 @@ final class PostgresTracker implements Tracker {
       st.execute(
           "CREATE TABLE IF NOT EXISTS dbsnap.changes (tbl oid NOT NULL, weight bigint NOT NULL)");
       st.execute("CREATE INDEX IF NOT EXISTS changes_tbl ON dbsnap.changes (tbl)");
+      // Any login that reads the tables may read their versions; only the functions write.
+      st.execute("GRANT USAGE ON SCHEMA dbsnap TO PUBLIC");
+      st.execute("GRANT SELECT ON dbsnap.tracked, dbsnap.changes TO PUBLIC");
       st.execute(
           "CREATE OR REPLACE FUNCTION dbsnap.changed_rows() RETURNS trigger LANGUAGE plpgsql"
               + " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
