@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       ServeCommand.class,
       ExportCommand.class,
+      TrackCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
@@ -35,9 +36,7 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          boolean debug =
-              parseResult.subcommand() != null
-                  && parseResult.subcommand().hasMatchedOption("--debug");
+          boolean debug = debug(parseResult);
           PrintWriter err = commandLine.getErr();
           if (debug) {
             e.printStackTrace(err);
@@ -53,6 +52,16 @@ public final class Main implements Runnable {
           return ErrorCode.INTERNAL.exitCode();
         });
     return cli.execute(args);
+  }
+
+  /** Whether --debug was given to the command that ran, however deeply nested (track install). */
+  private static boolean debug(CommandLine.ParseResult parseResult) {
+    for (CommandLine.ParseResult p = parseResult.subcommand(); p != null; p = p.subcommand()) {
+      if (p.hasMatchedOption("--debug")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
