@@ -48,6 +48,12 @@ public enum ErrorCode {
   FORBIDDEN(16),
   /** The dbsnap server could not be reached or is not ready. */
   SERVER_UNAVAILABLE(17),
+  /**
+   * A snapshot grew past the configured limit of bytes per snapshot; it was stopped and removed.
+   */
+  SNAPSHOT_TOO_LARGE(18),
+  /** A snapshot was not ready within the time the caller would wait; its build goes on. */
+  SNAPSHOT_NOT_READY(19, true),
   /** Anything else: a bug in dbsnap. */
   INTERNAL(70);
 

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -55,6 +56,7 @@ public final class Exporter {
   private final BooleanSupplier cancelled;
   private OnFailure onFailure = OnFailure.CLEAN_UP;
   private Map<String, Long> versions = Map.of();
+  private BiFunction<TableSchema, Long, String> snapshotKey;
 
   /**
    * @param prefix the key prefix under which {@code exportId/} is created ("" for the store root)
@@ -87,6 +89,20 @@ public final class Exporter {
 
   private static String stripSlashes(String s) {
     return s.replaceAll("^/+|/+$", "");
+  }
+
+  /**
+   * Makes this a snapshot build (DESIGN 9): the export must select exactly one table, whose single
+   * object goes to the key {@code keyFor} gives for the table and the version read in the export's
+   * transaction (null when the table is not tracked). No manifest is written and no upload under
+   * the prefix is aborted as an orphan (other builds may own them); {@link #run} still returns the
+   * manifest, with the object's size, digest and rows.
+   *
+   * @return this exporter
+   */
+  public Exporter snapshotAt(BiFunction<TableSchema, Long, String> keyFor) {
+    this.snapshotKey = keyFor;
+    return this;
   }
 
   /** The key prefix of this export's objects, ending in '/'. */
@@ -177,7 +193,9 @@ public final class Exporter {
             && current.restart().rows().keySet().stream().anyMatch(changed::contains)) {
           current = null;
         }
-        abortOrphanUploads(current);
+        if (snapshotKey == null) {
+          abortOrphanUploads(current);
+        }
         // Rows read by an earlier run are the table as of this run's snapshot when the table is
         // tracked and its version is the same.
         for (TableSchema t : schema.tables()) {
@@ -197,8 +215,10 @@ public final class Exporter {
       }
       Manifest manifest =
           manifest(schema, plan, finished, startedAt, resumeFrom != null, consistentTables);
-      store.put(exportDir + Manifest.FILE, manifest.toJson());
-      store.delete(exportDir + CHECKPOINT_FILE);
+      if (snapshotKey == null) {
+        store.put(exportDir + Manifest.FILE, manifest.toJson());
+        store.delete(exportDir + CHECKPOINT_FILE);
+      }
       connection.rollback();
       return manifest;
     } catch (RuntimeException e) {
@@ -286,6 +306,16 @@ public final class Exporter {
   record Planned(String key, String name, List<TableSchema> tables) {}
 
   private List<Planned> plan(DatabaseSchema schema) {
+    if (snapshotKey != null) {
+      if (schema.tables().size() != 1) {
+        throw new DbsnapException(
+            ErrorCode.INVALID_ARGUMENT,
+            "a snapshot holds one table, but the selection names " + schema.tables().size());
+      }
+      TableSchema t = schema.tables().get(0);
+      String key = snapshotKey.apply(t, versions.get(t.displayName()));
+      return List.of(new Planned(key, key.substring(key.lastIndexOf('/') + 1), schema.tables()));
+    }
     List<String> names = objectNames(schema, options);
     List<Planned> plan = new ArrayList<>();
     if (!options.format().objectPerTable()) {
@@ -322,7 +352,7 @@ public final class Exporter {
   /**
    * A table name as a file name: letters, digits, '.', '_' and '-' kept, anything else %-escaped.
    */
-  static String safeName(String name) {
+  public static String safeName(String name) {
     StringBuilder sb = new StringBuilder();
     for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
       char c = (char) (b & 0xff);
