@@ -57,6 +57,7 @@ public final class Exporter {
   private OnFailure onFailure = OnFailure.CLEAN_UP;
   private Map<String, Long> versions = Map.of();
   private BiFunction<TableSchema, Long, String> snapshotKey;
+  private BooleanSupplier keepWhen = () -> false;
 
   /**
    * @param prefix the key prefix under which {@code exportId/} is created ("" for the store root)
@@ -102,6 +103,18 @@ public final class Exporter {
    */
   public Exporter snapshotAt(BiFunction<TableSchema, Long, String> keyFor) {
     this.snapshotKey = keyFor;
+    return this;
+  }
+
+  /**
+   * Leaves a failed run as a crash would (as {@link OnFailure#KEEP_FOR_RESUME}) when {@code keep}
+   * says so at the moment of failure, and cleans up otherwise: for a caller that learns only then
+   * whether someone else continues the export (a build that lost its lease).
+   *
+   * @return this exporter
+   */
+  public Exporter keepForResumeWhen(BooleanSupplier keep) {
+    this.keepWhen = keep;
     return this;
   }
 
@@ -288,8 +301,12 @@ public final class Exporter {
     return removed;
   }
 
+  private boolean keepsForResume() {
+    return onFailure == OnFailure.KEEP_FOR_RESUME || keepWhen.getAsBoolean();
+  }
+
   private void cleanUp(List<Checkpoint.FinishedObject> finished) {
-    if (onFailure == OnFailure.KEEP_FOR_RESUME) {
+    if (keepsForResume()) {
       return;
     }
     try {
@@ -580,7 +597,7 @@ public final class Exporter {
             object.tables().size() == 1 ? object.tables().get(0).displayName() : null);
       } finally {
         if (!ok) {
-          if (onFailure == OnFailure.KEEP_FOR_RESUME) {
+          if (keepsForResume()) {
             writer.abandon();
           } else {
             writer.abort();

@@ -428,16 +428,16 @@ public final class SnapshotCache implements AutoCloseable {
       Manifest manifest;
       try {
         manifest =
-            exporter(sourceName, source, tableName, options, listener, stamp, named)
-                .run(resumeFrom, Exporter.OnFailure.KEEP_FOR_RESUME);
+            exporter(sourceName, source, tableName, options, listener, stamp, named, lost)
+                .run(resumeFrom, Exporter.OnFailure.CLEAN_UP);
       } catch (DbsnapException e) {
         if (resumeFrom == null || e.code() != ErrorCode.RESUME_FAILED || lost.get()) {
           throw e;
         }
         abortUpload(resumeFrom);
         manifest =
-            exporter(sourceName, source, tableName, options, listener, stamp, named)
-                .run(null, Exporter.OnFailure.KEEP_FOR_RESUME);
+            exporter(sourceName, source, tableName, options, listener, stamp, named, lost)
+                .run(null, Exporter.OnFailure.CLEAN_UP);
       }
       Manifest.TableEntry t = manifest.tables().get(0);
       Manifest.ObjectEntry o = manifest.objects().get(0);
@@ -490,12 +490,8 @@ public final class SnapshotCache implements AutoCloseable {
               : e instanceof DbsnapException d
                   ? d
                   : new DbsnapException(ErrorCode.INTERNAL, "snapshot build failed: " + e, e);
-      Checkpoint c = last.get();
-      if (c != null) {
-        abortUpload(c);
-        for (Checkpoint.FinishedObject f : c.finished()) {
-          store.delete(f.key());
-        }
+      if (named.get() != null) {
+        store.delete(named.get()[0]); // failed after its upload completed: it must not stay
       }
       index.fail(
           row.build(), owner, row.attempt(), failure.code(), failure.getMessage(), clock.instant());
@@ -513,7 +509,8 @@ public final class SnapshotCache implements AutoCloseable {
       SnapshotOptions options,
       ExportListener listener,
       Instant stamp,
-      AtomicReference<String[]> named) {
+      AtomicReference<String[]> named,
+      AtomicBoolean lost) {
     ExportOptions o =
         ExportOptions.defaults(options.format(), options.compression())
             .withSelection(new TableSelection(List.of(), List.of(tableName), List.of()))
@@ -527,6 +524,7 @@ public final class SnapshotCache implements AutoCloseable {
             listener,
             clock,
             listener::cancelRequested)
+        .keepForResumeWhen(lost::get)
         .snapshotAt(
             (t, version) -> {
               // named from what the build's own transaction read: its version and its columns
