@@ -71,7 +71,8 @@ public final class SnapshotCache implements AutoCloseable {
   private final Clock clock;
   private final ExecutorService executor;
   private final boolean ownExecutor;
-  private final ScheduledExecutorService heartbeats;
+  final ScheduledExecutorService
+      heartbeats; // package-private: tests stop it to play a dead process
   private final Wakeups wakeups;
   private final String prefix;
   private final Duration leaseTtl;
