@@ -310,4 +310,52 @@ class SnapshotCacheTest {
     assertThat(store.head(plain.key())).isPresent();
     assertThat(cache.list("app")).extracting(Snapshot::key).containsExactly(plain.key());
   }
+
+  /** A clock the test moves. */
+  static final class MovableClock extends java.time.Clock {
+    private volatile java.time.Instant now = java.time.Instant.now();
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
+  void the_reaper_removes_old_versions_after_the_grace_period_and_orphans() throws Exception {
+    MovableClock clock = new MovableClock();
+    SnapshotCache cache =
+        cache(store, SnapshotCache.builder().clock(clock).grace(Duration.ofMinutes(15)));
+    Snapshot v1 = cache.get("app", source, "items", SnapshotOptions.csv());
+    execute("INSERT INTO items VALUES (5000, 'next version')");
+    clock.advance(Duration.ofSeconds(1));
+    Snapshot v2 = cache.get("app", source, "items", SnapshotOptions.csv());
+    store.put("snapshots/app/main.items/v1-000000000000.csv", "nobody's".getBytes());
+    MultipartUpload stray = store.startMultipart("snapshots/app/main.items/v2-000000000000.csv");
+    stray.uploadPart(1, new byte[10], 10);
+
+    assertThat(cache.reap()).isZero(); // within the grace period: a URL may still be out there
+    assertThat(store.head(v1.key())).isPresent();
+
+    clock.advance(Duration.ofMinutes(16));
+    assertThat(cache.reap()).isEqualTo(3);
+
+    assertThat(store.list("snapshots/")).extracting(o -> o.key()).containsExactly(v2.key());
+    assertThat(store.pendingUploads("snapshots/")).isEmpty();
+    assertThat(cache.list("app")).extracting(Snapshot::key).containsExactly(v2.key());
+  }
 }
