@@ -192,20 +192,26 @@ public final class SnapshotCache implements AutoCloseable {
             ? key(sourceName, probe.table(), probe.version(), probe.shape(), options)
             : dir(sourceName, probe.table()) + "u-" + probe.shape() + "." + extension(options);
     String name = probe.table().displayName();
-    AtomicBoolean mine = new AtomicBoolean();
-    CompletableFuture<Snapshot> shared =
-        inFlight.computeIfAbsent(
-            build,
-            k -> {
-              mine.set(true);
-              CompletableFuture<Snapshot> f =
-                  CompletableFuture.supplyAsync(
-                      () -> coordinate(k, sourceName, source, name, options), executor);
-              f.whenComplete((s, e) -> inFlight.remove(k, f));
-              return f;
-            });
+    CompletableFuture<Snapshot> fresh = new CompletableFuture<>();
+    CompletableFuture<Snapshot> shared = inFlight.putIfAbsent(build, fresh);
+    boolean mine = shared == null;
+    if (mine) {
+      shared = fresh;
+      // Leaves the map before it completes, so no caller arriving after the end joins it.
+      executor.execute(
+          () -> {
+            try {
+              Snapshot s = coordinate(build, sourceName, source, name, options);
+              inFlight.remove(build, fresh);
+              fresh.complete(s);
+            } catch (Throwable t) {
+              inFlight.remove(build, fresh);
+              fresh.completeExceptionally(t);
+            }
+          });
+    }
     CompletableFuture<Snapshot> answer =
-        mine.get() ? shared.copy() : shared.thenApply(s -> s.withOutcome(Snapshot.Outcome.JOINED));
+        mine ? shared.copy() : shared.thenApply(s -> s.withOutcome(Snapshot.Outcome.JOINED));
     answer.thenAccept(s -> events.requested(s.outcome()));
     return answer;
   }
@@ -324,8 +330,16 @@ public final class SnapshotCache implements AutoCloseable {
   private Snapshot coordinate(
       String build, String sourceName, Source source, String table, SnapshotOptions options) {
     long observed = -1;
+    boolean tracked = !build.substring(build.lastIndexOf('/') + 1).startsWith("u-");
     while (true) {
       long ticket = wakeups.ticket(build);
+      if (tracked) {
+        // a build of this very key may have ended between the caller's look and now
+        Optional<Snapshot> done = index.find(build);
+        if (done.isPresent()) {
+          return done.get().withOutcome(Snapshot.Outcome.JOINED);
+        }
+      }
       Instant now = clock.instant();
       long generation = index.generation(sourceName, table);
       SnapshotIndex.Claim claim =
