@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       ExportCommand.class,
       TrackCommand.class,
+      SnapshotCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -107,8 +107,21 @@ final class ServerClient {
    *     target refuses the download
    */
   HttpResponse<InputStream> download(String path) {
+    return download(URI.create(base + path));
+  }
+
+  /**
+   * GETs {@code target} as a stream, with the token only when it is on the server's own origin (a
+   * presigned URL never gets it). Redirects are followed as by {@link #download(String)}. The
+   * caller closes the body.
+   *
+   * @throws DbsnapException for an error answer of the server, as {@link #get}; STORE_UNAVAILABLE
+   *     when another host refuses the download
+   */
+  HttpResponse<InputStream> download(URI target) {
+    String path = sameOrigin(target) ? target.getRawPath() : "the download URL the server gave";
     HttpRequest.Builder b =
-        request(path).GET().header("Accept", "*/*").timeout(Duration.ofSeconds(60));
+        request(target).GET().header("Accept", "*/*").timeout(Duration.ofSeconds(60));
     HttpResponse<InputStream> response = send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
     boolean redirected = false;
     for (int hops = 0; isRedirect(response.statusCode()); hops++) {
@@ -124,9 +137,9 @@ final class ServerClient {
                     ? "without a Location"
                     : "more than " + MAX_REDIRECTS + " times"));
       }
-      URI target = response.uri().resolve(location);
+      URI hop = response.uri().resolve(location);
       HttpRequest next =
-          HttpRequest.newBuilder(target)
+          HttpRequest.newBuilder(hop)
               .GET()
               .timeout(Duration.ofSeconds(60))
               .header("User-Agent", "dbsnap/" + Version.current())
@@ -136,7 +149,7 @@ final class ServerClient {
     }
     if (response.statusCode() / 100 != 2) {
       byte[] body = readQuietly(response);
-      if (redirected) {
+      if (redirected || !sameOrigin(response.uri())) {
         // The presigned URL holds a signature: name the host only.
         throw new DbsnapException(
             ErrorCode.STORE_UNAVAILABLE,
@@ -151,13 +164,85 @@ final class ServerClient {
     return response;
   }
 
+  /** A 2xx answer of {@link #reply}: its status, JSON body, Location and Retry-After. */
+  record Reply(int status, JsonNode body, URI location, String retryAfter) {}
+
+  /**
+   * GETs {@code target} and returns any 2xx answer (a 202 without a JSON body has an empty one),
+   * with the token only when {@code target} is on the server's own origin.
+   *
+   * @param timeout how long to wait for the answer (the server may hold a request on purpose)
+   * @throws DbsnapException for an error answer, as {@link #get}
+   */
+  Reply reply(URI target, Duration timeout) {
+    HttpResponse<byte[]> response =
+        send(
+            request(target).timeout(timeout).GET().build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    if (response.statusCode() / 100 != 2) {
+      throw problem(response.statusCode(), response.body());
+    }
+    JsonNode body;
+    try {
+      body = response.body().length == 0 ? null : JobJson.MAPPER.readTree(response.body());
+    } catch (IOException e) {
+      body = null;
+    }
+    if (body == null || !body.isObject()) {
+      if (response.statusCode() == 200) {
+        throw notAServer(response);
+      }
+      body = JobJson.MAPPER.createObjectNode();
+    }
+    URI location =
+        response.headers().firstValue("Location").map(l -> response.uri().resolve(l)).orElse(null);
+    return new Reply(
+        response.statusCode(),
+        body,
+        location,
+        response.headers().firstValue("Retry-After").orElse(null));
+  }
+
+  /**
+   * A URL the server gave: absolute as it is, relative ones relative to --server ({@code /v1/…} is
+   * appended to it, as the paths of every request are).
+   */
+  URI resolve(String url) {
+    URI u = URI.create(url);
+    if (u.isAbsolute()) {
+      return u;
+    }
+    return URI.create(base + (url.startsWith("/") ? url : "/" + url));
+  }
+
+  /** Whether {@code u} has the server's scheme, host and port: only then may the token go there. */
+  boolean sameOrigin(URI u) {
+    URI b = URI.create(base);
+    return u.getScheme() != null
+        && u.getScheme().equalsIgnoreCase(b.getScheme())
+        && u.getHost() != null
+        && u.getHost().equalsIgnoreCase(b.getHost())
+        && port(u) == port(b);
+  }
+
+  private static int port(URI u) {
+    if (u.getPort() >= 0) {
+      return u.getPort();
+    }
+    return "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+  }
+
   private HttpRequest.Builder request(String path) {
+    return request(URI.create(base + path));
+  }
+
+  private HttpRequest.Builder request(URI target) {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(base + path))
+        HttpRequest.newBuilder(target)
             .timeout(REQUEST_TIMEOUT)
             .header("Accept", "application/json")
             .header("User-Agent", "dbsnap/" + Version.current());
-    if (token != null) {
+    if (token != null && sameOrigin(target)) {
       b.header("Authorization", "Bearer " + token);
     }
     return b;
@@ -175,18 +260,22 @@ final class ServerClient {
       }
       return node;
     } catch (IOException e) {
-      throw new DbsnapException(
-          ErrorCode.SERVER_UNAVAILABLE,
-          base
-              + " does not answer as a dbsnap server: "
-              + response.request().method()
-              + " "
-              + response.uri().getPath()
-              + " gave HTTP "
-              + response.statusCode()
-              + " "
-              + response.headers().firstValue("Content-Type").orElse("without a content type"));
+      throw notAServer(response);
     }
+  }
+
+  private DbsnapException notAServer(HttpResponse<?> response) {
+    return new DbsnapException(
+        ErrorCode.SERVER_UNAVAILABLE,
+        base
+            + " does not answer as a dbsnap server: "
+            + response.request().method()
+            + " "
+            + response.uri().getPath()
+            + " gave HTTP "
+            + response.statusCode()
+            + " "
+            + response.headers().firstValue("Content-Type").orElse("without a content type"));
   }
 
   private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
