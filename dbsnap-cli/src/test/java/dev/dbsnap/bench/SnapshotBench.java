@@ -43,17 +43,21 @@ import org.postgresql.ds.PGSimpleDataSource;
  *       before HTTP.
  * </ul>
  *
- * Options: {@code --rows N} (default 300,000), {@code --runs N} (default 3), {@code --work DIR}.
+ * Options: {@code --rows N} (default 300,000), {@code --runs N} (default 3), {@code --pooled
+ * true|false} (the source through a pool of 10 connections, as a server holds it, or a new
+ * connection per request; default true), {@code --work DIR}.
  */
 public final class SnapshotBench {
   private final int rows;
   private final int runs;
   private final Path work;
+  private final boolean pooledSource;
 
   private SnapshotBench(Map<String, String> opts) {
     this.rows = Integer.parseInt(opts.getOrDefault("rows", "300000").replace("_", ""));
     this.runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
     this.work = Path.of(opts.getOrDefault("work", "target/bench-snapshots")).toAbsolutePath();
+    this.pooledSource = Boolean.parseBoolean(opts.getOrDefault("pooled", "true"));
   }
 
   public static void main(String[] args) throws Exception {
@@ -82,8 +86,15 @@ public final class SnapshotBench {
       st.execute("INSERT INTO small SELECT i, 'name ' || i FROM generate_series(1, 100) i");
       st.execute("VACUUM ANALYZE");
     }
-    Source source = new Source(PgTestServer.jdbcUrl(db), PgTestServer.USER, null);
-    ChangeTracking.of(source).install(TableSelection.ALL);
+    Source direct = new Source(PgTestServer.jdbcUrl(db), PgTestServer.USER, null);
+    ChangeTracking.of(direct).install(TableSelection.ALL);
+    // What a server does with a source it asks often: a pool (dbsnap's own, 10 connections).
+    com.zaxxer.hikari.HikariConfig pool = new com.zaxxer.hikari.HikariConfig();
+    pool.setJdbcUrl(PgTestServer.jdbcUrl(db));
+    pool.setMaximumPoolSize(10);
+    com.zaxxer.hikari.HikariDataSource pooled = new com.zaxxer.hikari.HikariDataSource(pool);
+    Source source = pooledSource ? Source.of(pooled) : direct;
+    log("source connections: %s", pooledSource ? "a pool of 10" : "a new connection per request");
     deleteTree(work);
     ObjectStore store = LocalObjectStore.open(work.resolve("store"));
     PGSimpleDataSource control = new PGSimpleDataSource();
@@ -134,6 +145,9 @@ public final class SnapshotBench {
 
       // hits of a warm snapshot while four builds of other shapes run
       List<Long> hits = Collections.synchronizedList(new ArrayList<>());
+      for (int i = 0; i < 300; i++) {
+        a.get("bench", source, "small", SnapshotOptions.csv()); // warm the hit path
+      }
       AtomicBoolean building = new AtomicBoolean(true);
       List<CompletableFuture<Snapshot>> builds = new ArrayList<>();
       for (Format f : List.of(Format.JSONL, Format.JSON, Format.SQL, Format.CSV)) {
@@ -144,9 +158,6 @@ public final class SnapshotBench {
       }
       CompletableFuture.allOf(builds.toArray(CompletableFuture[]::new))
           .whenComplete((x, e) -> building.set(false));
-      for (int i = 0; i < 200; i++) {
-        a.get("bench", source, "small", SnapshotOptions.csv()); // warm
-      }
       while (building.get()) {
         long t = System.nanoTime();
         Snapshot hit = a.get("bench", source, "small", SnapshotOptions.csv());

@@ -84,6 +84,7 @@ public final class SnapshotCache implements AutoCloseable {
   private final Events events;
   private final String owner = "snap-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID();
   private final Map<String, CompletableFuture<Snapshot>> inFlight = new ConcurrentHashMap<>();
+  private final Map<String, TableSchema> described = new ConcurrentHashMap<>();
 
   private SnapshotCache(Builder b) {
     this.store = Objects.requireNonNull(b.store, "store");
@@ -309,14 +310,21 @@ public final class SnapshotCache implements AutoCloseable {
 
   private Probe probe(Source source, String table, SnapshotOptions options) {
     TableSelection selection = new TableSelection(List.of(), List.of(table), List.of());
+    String cacheKey = source.url() + "\n" + table;
     try (Connection c = source.connect()) {
       source.dialect().beginSnapshot(c);
-      DatabaseSchema schema = source.dialect().introspect(c, selection);
-      if (schema.tables().size() != 1) {
-        throw new DbsnapException(
-            ErrorCode.UNKNOWN_TABLE, "'" + table + "' names " + schema.tables().size() + " tables");
+      TableSchema t = described.get(cacheKey);
+      // a table introspected before keeps its description while its columns stay the same
+      if (t == null || !Columns.of(c, source.kind(), t).equals(Columns.of(t))) {
+        DatabaseSchema schema = source.dialect().introspect(c, selection);
+        if (schema.tables().size() != 1) {
+          throw new DbsnapException(
+              ErrorCode.UNKNOWN_TABLE,
+              "'" + table + "' names " + schema.tables().size() + " tables");
+        }
+        t = schema.tables().get(0);
+        described.put(cacheKey, t);
       }
-      TableSchema t = schema.tables().get(0);
       OptionalLong version = ChangeTracking.version(c, source.kind(), t);
       c.rollback();
       return new Probe(t, version.isPresent() ? version.getAsLong() : null, shape(t, options));
