@@ -193,17 +193,23 @@ public final class SnapshotCache implements AutoCloseable {
             : dir(sourceName, probe.table()) + "u-" + probe.shape() + "." + extension(options);
     String name = probe.table().displayName();
     AtomicBoolean mine = new AtomicBoolean();
+    // a finished future may linger until its removal runs: it is never joined, so an untracked
+    // table is built anew, and the removal is registered outside compute (a recursive update
+    // when the future is already done)
     CompletableFuture<Snapshot> shared =
-        inFlight.computeIfAbsent(
+        inFlight.compute(
             build,
-            k -> {
+            (k, running) -> {
+              if (running != null && !running.isDone()) {
+                return running;
+              }
               mine.set(true);
-              CompletableFuture<Snapshot> f =
-                  CompletableFuture.supplyAsync(
-                      () -> coordinate(k, sourceName, source, name, options), executor);
-              f.whenComplete((s, e) -> inFlight.remove(k, f));
-              return f;
+              return CompletableFuture.supplyAsync(
+                  () -> coordinate(k, sourceName, source, name, options), executor);
             });
+    if (mine.get()) {
+      shared.whenComplete((s, e) -> inFlight.remove(build, shared));
+    }
     CompletableFuture<Snapshot> answer =
         mine.get() ? shared.copy() : shared.thenApply(s -> s.withOutcome(Snapshot.Outcome.JOINED));
     answer.thenAccept(s -> events.requested(s.outcome()));
@@ -442,6 +448,11 @@ public final class SnapshotCache implements AutoCloseable {
       }
       Manifest.TableEntry t = manifest.tables().get(0);
       Manifest.ObjectEntry o = manifest.objects().get(0);
+      if (maxBytes > 0 && o.bytes() > maxBytes) {
+        // progress comes once a part: an object smaller than a part is only measured here
+        tooLarge.set(true);
+        throw new DbsnapException(ErrorCode.SNAPSHOT_TOO_LARGE, "snapshot too large");
+      }
       Snapshot s =
           new Snapshot(
               sourceName,
