@@ -89,7 +89,8 @@ class ExportAgainstServerTest {
                 c.tokens(),
                 c.workers(),
                 c.webhooks(),
-                c.retention()),
+                c.retention(),
+                c.snapshots()),
             Clock.systemUTC());
   }
 

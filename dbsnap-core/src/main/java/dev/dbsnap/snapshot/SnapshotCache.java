@@ -464,6 +464,11 @@ public final class SnapshotCache implements AutoCloseable {
       }
       Manifest.TableEntry t = manifest.tables().get(0);
       Manifest.ObjectEntry o = manifest.objects().get(0);
+      if (maxBytes > 0 && o.bytes() > maxBytes) {
+        // progress comes once a part: an object smaller than a part is only measured here
+        tooLarge.set(true);
+        throw new DbsnapException(ErrorCode.SNAPSHOT_TOO_LARGE, "snapshot too large");
+      }
       Snapshot s =
           new Snapshot(
               sourceName,

@@ -300,6 +300,21 @@ class SnapshotCacheTest {
   }
 
   @Test
+  void a_snapshot_past_the_byte_limit_within_its_first_part_is_refused_too() throws Exception {
+    SnapshotCache cache =
+        SnapshotCache.builder().store(store).controlDb(control).maxBytes(100).build();
+    caches.add(cache); // default 8 MiB parts: the whole table fits in its first part
+
+    assertThatThrownBy(() -> cache.get("app", source, "items", SnapshotOptions.csv()))
+        .isInstanceOfSatisfying(
+            DbsnapException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.SNAPSHOT_TOO_LARGE))
+        .hasMessageContaining("100 bytes");
+    assertThat(store.list("snapshots/")).isEmpty();
+    assertThat(cache.list("app")).isEmpty();
+  }
+
+  @Test
   void the_least_recently_used_snapshots_of_a_source_are_evicted_past_its_total() throws Exception {
     SnapshotCache cache = cache(store, SnapshotCache.builder().maxTotalBytes(300_000));
     Snapshot items = cache.get("app", source, "items", SnapshotOptions.csv());

@@ -38,7 +38,16 @@ final class ConfigFile {
                   "retryBackoff",
                   "uploadConcurrency"),
           "webhooks", Set.of("secretEnv", "allowHosts", "timeout", "retryBase", "retryFor"),
-          "retention", Set.of("exports", "orphanUploads", "janitorInterval"));
+          "retention", Set.of("exports", "orphanUploads", "janitorInterval"),
+          "snapshots",
+              Set.of(
+                  "presignTtl",
+                  "grace",
+                  "leaseTtl",
+                  "maxBytes",
+                  "maxTotalBytes",
+                  "reapEvery",
+                  "partSize"));
 
   static final Set<String> SOURCE_KEYS = Set.of("url", "user", "passwordEnv");
   static final Set<String> TOKEN_KEYS = Set.of("name", "sha256", "sources");

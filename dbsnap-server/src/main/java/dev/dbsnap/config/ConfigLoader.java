@@ -1,15 +1,18 @@
 package dev.dbsnap.config;
 
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.dbsnap.ByteSize;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.config.ServerConfig.Control;
 import dev.dbsnap.config.ServerConfig.Http;
 import dev.dbsnap.config.ServerConfig.Retention;
+import dev.dbsnap.config.ServerConfig.Snapshots;
 import dev.dbsnap.config.ServerConfig.SourceConfig;
 import dev.dbsnap.config.ServerConfig.Store;
 import dev.dbsnap.config.ServerConfig.TokenConfig;
 import dev.dbsnap.config.ServerConfig.Webhooks;
 import dev.dbsnap.config.ServerConfig.Workers;
+import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.s3.S3Settings;
 import dev.dbsnap.webhook.HostPattern;
 import java.net.URI;
@@ -126,16 +129,18 @@ public final class ConfigLoader {
       generated = "dbs_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
       tokens.add(new TokenConfig("generated", hashToken(generated), Set.of("*")));
     }
+    Store store = store(s, dataDir);
     ServerConfig config =
         new ServerConfig(
             http(s),
             control(s, env, dataDir),
-            store(s, dataDir),
+            store,
             sources,
             tokens,
             workers(s),
             webhooks(s, env),
-            retention(s));
+            retention(s),
+            snapshots(s, store));
     return new Loaded(config, generated, embedded);
   }
 
@@ -411,6 +416,47 @@ public final class ConfigLoader {
             Duration.ofMinutes(10),
             Duration.ofMillis(100),
             Duration.ofDays(1)));
+  }
+
+  private static Snapshots snapshots(Settings s, Store store) {
+    Snapshots d = Snapshots.DEFAULTS;
+    Duration presignTtl =
+        s.duration(
+            "snapshots.presignTtl", d.presignTtl(), Duration.ofSeconds(1), Duration.ofDays(7));
+    Duration grace =
+        s.duration("snapshots.grace", d.grace(), Duration.ofSeconds(1), Duration.ofDays(30));
+    if (grace.compareTo(presignTtl) < 0) {
+      String path =
+          s.has("snapshots.grace") || !s.has("snapshots.presignTtl")
+              ? "snapshots.grace"
+              : "snapshots.presignTtl";
+      throw s.error(
+          path,
+          "grace "
+              + Units.format(grace)
+              + " must be at least presignTtl "
+              + Units.format(presignTtl)
+              + ", so that no download URL handed out outlives its object");
+    }
+    Duration leaseTtl =
+        s.duration("snapshots.leaseTtl", d.leaseTtl(), Duration.ofMillis(300), Duration.ofHours(1));
+    long maxBytes = s.size("snapshots.maxBytes", 0, 0, Long.MAX_VALUE);
+    long maxTotalBytes = s.size("snapshots.maxTotalBytes", 0, 0, Long.MAX_VALUE);
+    Duration reapEvery =
+        s.duration("snapshots.reapEvery", d.reapEvery(), Duration.ofSeconds(1), Duration.ofDays(1));
+    long min = store.location().startsWith("s3://") ? ExportOptions.MIN_PART_SIZE : 64 * 1024;
+    long partSize = s.size("snapshots.partSize", d.partSize(), 1, ExportOptions.MAX_PART_SIZE);
+    if (partSize < min) {
+      throw s.error(
+          "snapshots.partSize",
+          ByteSize.format(partSize)
+              + " is below the "
+              + ByteSize.format(min)
+              + " minimum"
+              + (min == ExportOptions.MIN_PART_SIZE ? " of S3 multipart uploads" : ""));
+    }
+    return new Snapshots(
+        presignTtl, grace, leaseTtl, maxBytes, maxTotalBytes, reapEvery, (int) partSize);
   }
 
   /**

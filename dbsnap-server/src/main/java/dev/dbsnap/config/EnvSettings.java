@@ -49,6 +49,13 @@ final class EnvSettings {
     v.put("retention.exports", "DBSNAP_RETENTION");
     v.put("retention.orphanUploads", "DBSNAP_RETENTION_ORPHAN_UPLOADS");
     v.put("retention.janitorInterval", "DBSNAP_RETENTION_JANITOR_INTERVAL");
+    v.put("snapshots.presignTtl", "DBSNAP_SNAPSHOTS_PRESIGN_TTL");
+    v.put("snapshots.grace", "DBSNAP_SNAPSHOTS_GRACE");
+    v.put("snapshots.leaseTtl", "DBSNAP_SNAPSHOTS_LEASE_TTL");
+    v.put("snapshots.maxBytes", "DBSNAP_SNAPSHOTS_MAX_BYTES");
+    v.put("snapshots.maxTotalBytes", "DBSNAP_SNAPSHOTS_MAX_TOTAL_BYTES");
+    v.put("snapshots.reapEvery", "DBSNAP_SNAPSHOTS_REAP_EVERY");
+    v.put("snapshots.partSize", "DBSNAP_SNAPSHOTS_PART_SIZE");
     return Collections.unmodifiableMap(v);
   }
 

@@ -21,6 +21,7 @@ import java.util.Set;
  * @param workers the export workers and their leases and retries
  * @param webhooks how callbacks are signed and delivered
  * @param retention how long finished exports are kept
+ * @param snapshots the table snapshot cache of {@code /v1/sources/{source}/tables/{table}/snapshot}
  */
 public record ServerConfig(
     Http http,
@@ -30,7 +31,8 @@ public record ServerConfig(
     List<TokenConfig> tokens,
     Workers workers,
     Webhooks webhooks,
-    Retention retention) {
+    Retention retention,
+    Snapshots snapshots) {
   public ServerConfig {
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(control, "control");
@@ -38,6 +40,7 @@ public record ServerConfig(
     Objects.requireNonNull(workers, "workers");
     Objects.requireNonNull(webhooks, "webhooks");
     Objects.requireNonNull(retention, "retention");
+    Objects.requireNonNull(snapshots, "snapshots");
     sources = Map.copyOf(sources);
     tokens = List.copyOf(tokens);
   }
@@ -190,4 +193,69 @@ public record ServerConfig(
    * @param janitorInterval how often the janitor runs
    */
   public record Retention(Duration exports, Duration orphanUploads, Duration janitorInterval) {}
+
+  /**
+   * The snapshot cache: one object per table version and format, built once and served many times.
+   *
+   * @param presignTtl how long a snapshot's download URL stays valid
+   * @param grace how long superseded versions and unknown objects are kept; at least presignTtl, so
+   *     that no URL handed out outlives its object
+   * @param leaseTtl how long a silent builder keeps its build lease before another takes over
+   * @param maxBytes the most bytes one snapshot may have; 0 for no limit
+   * @param maxTotalBytes the most bytes a source's snapshots may have together (least recently used
+   *     evicted first); 0 for no limit
+   * @param reapEvery how often old versions, unknown objects and stray uploads are removed
+   * @param partSize part size of snapshot uploads (at least 5 MiB on S3)
+   */
+  public record Snapshots(
+      Duration presignTtl,
+      Duration grace,
+      Duration leaseTtl,
+      long maxBytes,
+      long maxTotalBytes,
+      Duration reapEvery,
+      int partSize) {
+    /** The defaults of {@code dbsnap serve}. */
+    public static final Snapshots DEFAULTS =
+        new Snapshots(
+            Duration.ofMinutes(10),
+            Duration.ofMinutes(15),
+            Duration.ofSeconds(10),
+            0,
+            0,
+            Duration.ofMinutes(5),
+            8 * 1024 * 1024);
+
+    public Snapshots {
+      Objects.requireNonNull(presignTtl, "presignTtl");
+      Objects.requireNonNull(grace, "grace");
+      Objects.requireNonNull(leaseTtl, "leaseTtl");
+      Objects.requireNonNull(reapEvery, "reapEvery");
+      if (grace.compareTo(presignTtl) < 0) {
+        throw new IllegalArgumentException(
+            "snapshot grace " + grace + " is shorter than presignTtl " + presignTtl);
+      }
+      if (maxBytes < 0 || maxTotalBytes < 0 || partSize < 1) {
+        throw new IllegalArgumentException(
+            "snapshot limits must not be negative: maxBytes "
+                + maxBytes
+                + ", maxTotalBytes "
+                + maxTotalBytes
+                + ", partSize "
+                + partSize);
+      }
+    }
+
+    /** These settings with other byte limits. */
+    public Snapshots withLimits(long maxBytes, long maxTotalBytes) {
+      return new Snapshots(
+          presignTtl, grace, leaseTtl, maxBytes, maxTotalBytes, reapEvery, partSize);
+    }
+
+    /** These settings with another part size. */
+    public Snapshots withPartSize(int partSize) {
+      return new Snapshots(
+          presignTtl, grace, leaseTtl, maxBytes, maxTotalBytes, reapEvery, partSize);
+    }
+  }
 }

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * Parses the durations ({@code 500ms}, {@code 30s}, {@code 7d}, {@code PT30S}) of settings; sizes
  * are read by {@link dev.dbsnap.ByteSize}.
  */
-final class Units {
+public final class Units {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
   private Units() {}
@@ -20,7 +20,7 @@ final class Units {
    *
    * @throws IllegalArgumentException naming the text when it is neither
    */
-  static Duration duration(String text) {
+  public static Duration duration(String text) {
     String t = text.trim();
     if (t.startsWith("P") || t.startsWith("p")) {
       try {
@@ -53,7 +53,7 @@ final class Units {
    * The shortest way to write {@code d} in the unit syntax: {@code 30s}, {@code 3h}, {@code
    * 1500ms}.
    */
-  static String format(Duration d) {
+  public static String format(Duration d) {
     long ms = d.toMillis();
     long[] factors = {86_400_000L, 3_600_000L, 60_000L, 1000L};
     String[] names = {"d", "h", "m", "s"};

@@ -8,6 +8,7 @@ import dev.dbsnap.ErrorCode;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.config.ServerConfig.TokenConfig;
 import dev.dbsnap.job.JobService;
+import dev.dbsnap.snapshot.SnapshotCache;
 import dev.dbsnap.storage.ObjectStore;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -20,9 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API of {@code dbsnap serve}: the {@code /v1} routes over a {@link JobService}, health,
- * readiness, metrics and the OpenAPI document. Every answer that is not a success is an RFC 9457
- * problem document; nothing a client sends produces a 500. Thread-safe; start and stop once.
+ * The HTTP API of {@code dbsnap serve}: the {@code /v1} routes over a {@link JobService} and a
+ * {@link SnapshotCache}, health, readiness, metrics and the OpenAPI document. Every answer that is
+ * not a success is an RFC 9457 problem document; nothing a client sends produces a 500.
+ * Thread-safe; start and stop once.
  */
 public final class ApiServer {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
@@ -35,6 +37,7 @@ public final class ApiServer {
   private final Tokens tokens;
   private final HttpMetrics metrics;
   private final ExportRoutes exports;
+  private final SnapshotRoutes snapshots;
   private final byte[] openApi;
   private final Javalin app;
 
@@ -46,12 +49,14 @@ public final class ApiServer {
   /**
    * Prepares the server; nothing listens until {@link #start()}.
    *
+   * @param snapshots the snapshot cache the {@code /snapshot} routes answer from
    * @param registry where the HTTP metrics are registered and which {@code /metrics} serves
    * @throws IllegalStateException when the OpenAPI resource is missing or unreadable
    */
   public ApiServer(
       ServerConfig config,
       JobService jobs,
+      SnapshotCache snapshots,
       ObjectStore store,
       PrometheusRegistry registry,
       Clock clock) {
@@ -60,12 +65,11 @@ public final class ApiServer {
     this.store = store;
     this.tokens = new Tokens(config.tokens());
     this.metrics = new HttpMetrics(registry);
+    Downloads downloads = new Downloads(store, jobs, config.store().presignTtl());
     this.exports =
         new ExportRoutes(
-            config,
-            jobs,
-            new Downloads(store, jobs, config.store().presignTtl()),
-            new Dumps(Dbsnap.builder().store(store).clock(clock).build()));
+            config, jobs, downloads, new Dumps(Dbsnap.builder().store(store).clock(clock).build()));
+    this.snapshots = new SnapshotRoutes(config, snapshots, downloads, clock);
     this.openApi = OpenApi.json();
     this.app =
         Javalin.create(
@@ -102,6 +106,10 @@ public final class ApiServer {
       case DOWNLOAD -> exports::download;
       case DUMP -> exports::dump;
       case LIST_SOURCES -> exports::sources;
+      case GET_SNAPSHOT -> snapshots::get;
+      case DOWNLOAD_SNAPSHOT -> snapshots::download;
+      case PURGE_SNAPSHOTS -> snapshots::purge;
+      case LIST_SNAPSHOTS -> snapshots::list;
       case OPENAPI -> (ctx, token) -> ctx.contentType("application/json").result(openApi);
       case HEALTH ->
           (ctx, token) -> json(ctx, JobJson.MAPPER.createObjectNode().put("status", "ok"));

@@ -89,14 +89,41 @@ final class Downloads {
 
   private void single(Context ctx, Manifest manifest, String dir, Manifest.ObjectEntry entry)
       throws IOException {
-    String etag = "\"" + entry.sha256() + "\"";
+    object(
+        ctx,
+        dir + entry.key(),
+        entry.key(),
+        entry.bytes(),
+        entry.sha256(),
+        contentType(manifest),
+        null);
+  }
+
+  /**
+   * Answers with one object of the store: ETag (its SHA-256, quoted), If-None-Match (304), one byte
+   * range (206, or 416 outside the object) and the whole object otherwise.
+   *
+   * @param cacheControl a Cache-Control value for the object's answers (200, 206, 304), or null
+   */
+  void object(
+      Context ctx,
+      String key,
+      String fileName,
+      long length,
+      String sha256,
+      String contentType,
+      String cacheControl)
+      throws IOException {
+    String etag = "\"" + sha256 + "\"";
     ctx.header("ETag", etag);
     ctx.header("Accept-Ranges", "bytes");
     if (matches(ctx.header("If-None-Match"), etag)) {
+      if (cacheControl != null) {
+        ctx.header("Cache-Control", cacheControl);
+      }
       ctx.status(304);
       return;
     }
-    long length = entry.bytes();
     String ifRange = ctx.header("If-Range");
     long[] range =
         ifRange == null || ifRange.strip().equals(etag) ? range(ctx.header("Range"), length) : null;
@@ -106,17 +133,20 @@ final class Downloads {
           416,
           "range-not-satisfiable",
           null,
-          "the requested range lies outside the " + length + " bytes of " + entry.key());
+          "the requested range lies outside the " + length + " bytes of " + fileName);
     }
     long start = range == null ? 0 : range[0];
     long count = range == null ? length : range[1] - range[0] + 1;
-    try (InputStream in = store.get(dir + entry.key())) {
+    try (InputStream in = store.get(key)) {
       ctx.status(range == null ? 200 : 206);
       if (range != null) {
         ctx.header("Content-Range", "bytes " + range[0] + "-" + range[1] + "/" + length);
       }
-      ctx.contentType(contentType(manifest));
-      ctx.header("Content-Disposition", "attachment; filename=\"" + entry.key() + "\"");
+      if (cacheControl != null) {
+        ctx.header("Cache-Control", cacheControl);
+      }
+      ctx.contentType(contentType);
+      ctx.header("Content-Disposition", "attachment; filename=\"" + fileName + "\"");
       ctx.res().setContentLengthLong(count);
       in.skipNBytes(start);
       copy(in, ctx.res().getOutputStream(), count);

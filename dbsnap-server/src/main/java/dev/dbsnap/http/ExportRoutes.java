@@ -107,6 +107,16 @@ final class ExportRoutes {
   }
 
   private SourceConfig source(TokenConfig token, String name) {
+    return source(config, token, name);
+  }
+
+  /**
+   * The configured source {@code name} if {@code token} may use it.
+   *
+   * @throws InvalidInputException NOT_FOUND for an unknown source, FORBIDDEN for one the token may
+   *     not use (field {@code source})
+   */
+  static SourceConfig source(ServerConfig config, TokenConfig token, String name) {
     SourceConfig source = config.sources().get(name);
     if (source == null) {
       throw new InvalidInputException(

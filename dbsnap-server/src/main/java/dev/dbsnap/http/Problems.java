@@ -37,6 +37,8 @@ final class Problems {
         case NOT_FOUND -> new Problem(404, type, d.getMessage(), field);
         case CONFLICT, CANCELLED -> new Problem(409, type, d.getMessage(), field);
         case UNAUTHORIZED -> new Problem(401, type, d.getMessage(), null);
+        case SNAPSHOT_TOO_LARGE -> new Problem(413, type, d.getMessage(), field);
+        case SNAPSHOT_NOT_READY -> new Problem(503, type, d.getMessage(), null);
         case FORBIDDEN -> new Problem(403, type, d.getMessage(), field);
         case SERVER_UNAVAILABLE -> unavailable(d, type, d.getMessage());
         case SOURCE_UNAVAILABLE, SOURCE_READ_FAILED ->

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
 /**
@@ -130,6 +131,11 @@ final class ControlDb implements AutoCloseable {
 
   boolean postgres() {
     return postgres;
+  }
+
+  /** The pool itself, for components that keep their own tables in the control database. */
+  DataSource dataSource() {
+    return pool;
   }
 
   /** Runs {@code work} in auto-commit mode. */

@@ -269,6 +269,14 @@ public final class JobService implements AutoCloseable {
     return JobRun.PREFIX + "/" + id + "/";
   }
 
+  /**
+   * The control database's connection pool, for components that keep their own tables beside the
+   * jobs (the snapshot index). Valid until this service is closed.
+   */
+  public javax.sql.DataSource controlDataSource() {
+    return db.dataSource();
+  }
+
   /** True when the control database answers a query now. */
   public boolean controlDbReachable() {
     return db.reachable();

@@ -12,18 +12,22 @@ import java.time.Clock;
 
 /**
  * One running {@code dbsnap serve}: the object store, the job service (control database, workers,
- * webhooks, janitor) and the HTTP API, started together and stopped in reverse order. Closing it
- * releases the leases of running jobs, so another process takes them over at once.
+ * webhooks, janitor), the snapshot cache and the HTTP API, started together and stopped in reverse
+ * order. Closing it releases the leases of running jobs, so another process takes them over at
+ * once.
  */
 public final class DbsnapServer implements AutoCloseable {
   private final ObjectStore store;
   private final JobService jobs;
+  private final ServerSnapshots snapshots;
   private final ApiServer api;
   private final URI baseUri;
 
-  private DbsnapServer(ObjectStore store, JobService jobs, ApiServer api, URI baseUri) {
+  private DbsnapServer(
+      ObjectStore store, JobService jobs, ServerSnapshots snapshots, ApiServer api, URI baseUri) {
     this.store = store;
     this.jobs = jobs;
+    this.snapshots = snapshots;
     this.api = api;
     this.baseUri = baseUri;
   }
@@ -37,19 +41,25 @@ public final class DbsnapServer implements AutoCloseable {
   public static DbsnapServer start(ServerConfig config, Clock clock) {
     ObjectStore store = ObjectStores.open(config.store().location(), config.store().s3());
     JobService jobs = null;
+    ServerSnapshots snapshots = null;
     try {
       store.checkAccess();
       PrometheusRegistry registry = new PrometheusRegistry();
       jobs = JobService.start(config, store, registry, clock, JobJson::event);
-      ApiServer api = new ApiServer(config, jobs, store, registry, clock);
+      snapshots = ServerSnapshots.start(config, store, jobs.controlDataSource(), registry, clock);
+      ApiServer api = new ApiServer(config, jobs, snapshots.cache(), store, registry, clock);
       int port = api.start();
       String host = config.http().host();
       String shown = host.contains(":") ? "[" + host + "]" : host;
       if (host.equals("0.0.0.0") || host.equals("::")) {
         shown = "127.0.0.1";
       }
-      return new DbsnapServer(store, jobs, api, URI.create("http://" + shown + ":" + port));
+      return new DbsnapServer(
+          store, jobs, snapshots, api, URI.create("http://" + shown + ":" + port));
     } catch (RuntimeException e) {
+      if (snapshots != null) {
+        snapshots.close();
+      }
       if (jobs != null) {
         jobs.close();
       }
@@ -73,9 +83,13 @@ public final class DbsnapServer implements AutoCloseable {
       api.stop();
     } finally {
       try {
-        jobs.close();
+        snapshots.close();
       } finally {
-        store.close();
+        try {
+          jobs.close();
+        } finally {
+          store.close();
+        }
       }
     }
   }

@@ -341,6 +341,68 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void snapshot_settings_default_and_come_from_the_file_and_the_environment() throws IOException {
+    assertThat(load(null, Map.of()).config().snapshots())
+        .isEqualTo(ServerConfig.Snapshots.DEFAULTS)
+        .isEqualTo(
+            new ServerConfig.Snapshots(
+                Duration.ofMinutes(10),
+                Duration.ofMinutes(15),
+                Duration.ofSeconds(10),
+                0,
+                0,
+                Duration.ofMinutes(5),
+                8 << 20));
+    Path f = file("snapshots: {presignTtl: 2m, grace: 1h, maxBytes: 1GiB, partSize: 6MiB}");
+    ServerConfig.Snapshots s =
+        load(
+                f,
+                Map.of(
+                    "DBSNAP_SNAPSHOTS_MAX_TOTAL_BYTES", "10GiB",
+                    "DBSNAP_SNAPSHOTS_LEASE_TTL", "500ms",
+                    "DBSNAP_SNAPSHOTS_REAP_EVERY", "30s",
+                    "DBSNAP_SNAPSHOTS_PRESIGN_TTL", "5m"))
+            .config()
+            .snapshots();
+    assertThat(s)
+        .isEqualTo(
+            new ServerConfig.Snapshots(
+                Duration.ofMinutes(5),
+                Duration.ofHours(1),
+                Duration.ofMillis(500),
+                1L << 30,
+                10L << 30,
+                Duration.ofSeconds(30),
+                6 << 20));
+  }
+
+  @Test
+  void a_snapshot_grace_shorter_than_the_presign_ttl_is_refused() throws IOException {
+    assertInvalid(
+        file("snapshots: {presignTtl: 20m}"),
+        Map.of(),
+        "dbsnap.yaml: snapshots.presignTtl: grace 15m must be at least presignTtl 20m");
+    assertInvalid(
+        null,
+        Map.of("DBSNAP_SNAPSHOTS_GRACE", "1m"),
+        "DBSNAP_SNAPSHOTS_GRACE: snapshots.grace: grace 1m must be at least presignTtl 10m");
+  }
+
+  @Test
+  void a_snapshot_part_size_below_5_MiB_is_refused_on_s3_only() throws IOException {
+    assertInvalid(
+        file("store: {location: s3://bucket/x}\nsnapshots: {partSize: 1MiB}"),
+        Map.of(),
+        "dbsnap.yaml: snapshots.partSize: 1MiB is below the 5MiB minimum of S3 multipart uploads");
+    assertThat(
+            load(null, Map.of("DBSNAP_SNAPSHOTS_PART_SIZE", "256KiB"))
+                .config()
+                .snapshots()
+                .partSize())
+        .isEqualTo(256 * 1024);
+  }
+
+  @Test
   void every_setting_and_variable_is_documented() throws IOException {
     String doc = Files.readString(Path.of("../docs/configuration.md"));
     String example = Files.readString(Path.of("../docs/dbsnap.example.yaml"));

@@ -41,7 +41,10 @@ class ApiBadInputTest {
   }
 
   private static String concrete(String template) {
-    return template.replace("{source}", "demo").replace("{id}", queued);
+    return template
+        .replace("{source}", "demo")
+        .replace("{id}", queued)
+        .replace("{table}", "customers");
   }
 
   @Test

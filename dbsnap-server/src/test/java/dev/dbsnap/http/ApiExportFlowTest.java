@@ -234,6 +234,7 @@ class ApiExportFlowTest {
           new ApiServer(
               api.config,
               api.jobs,
+              api.snapshots.cache(),
               broken,
               new io.prometheus.metrics.model.registry.PrometheusRegistry(),
               java.time.Clock.systemUTC());

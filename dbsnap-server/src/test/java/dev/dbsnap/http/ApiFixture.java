@@ -8,6 +8,7 @@ import dev.dbsnap.job.JobService;
 import dev.dbsnap.s3.ObjectStores;
 import dev.dbsnap.s3.S3Settings;
 import dev.dbsnap.server.DemoDatabase;
+import dev.dbsnap.server.ServerSnapshots;
 import dev.dbsnap.storage.ObjectStore;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -23,6 +24,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * A real server for API tests: a JobService on an SQLite control database, an object store, the
@@ -37,6 +39,7 @@ final class ApiFixture implements AutoCloseable {
   final ServerConfig config;
   final ObjectStore store;
   final JobService jobs;
+  final ServerSnapshots snapshots;
   final ApiServer server;
   final URI base;
   final HttpClient http =
@@ -46,10 +49,16 @@ final class ApiFixture implements AutoCloseable {
           .build();
 
   private ApiFixture(
-      ServerConfig config, ObjectStore store, JobService jobs, ApiServer server, int port) {
+      ServerConfig config,
+      ObjectStore store,
+      JobService jobs,
+      ServerSnapshots snapshots,
+      ApiServer server,
+      int port) {
     this.config = config;
     this.store = store;
     this.jobs = jobs;
+    this.snapshots = snapshots;
     this.server = server;
     this.base = URI.create("http://127.0.0.1:" + port);
   }
@@ -65,6 +74,23 @@ final class ApiFixture implements AutoCloseable {
   }
 
   static ApiFixture start(Path dir, int workers, String storeLocation, S3Settings s3, Clock clock)
+      throws Exception {
+    return start(
+        dir, workers, storeLocation, s3, clock, ServerConfig.Snapshots.DEFAULTS, store -> store);
+  }
+
+  /**
+   * A server whose snapshot cache has {@code snapshots} settings and writes through {@code
+   * snapshotStore} (the store wrapped, to slow a build down, say).
+   */
+  static ApiFixture start(
+      Path dir,
+      int workers,
+      String storeLocation,
+      S3Settings s3,
+      Clock clock,
+      ServerConfig.Snapshots snapshotSettings,
+      UnaryOperator<ObjectStore> snapshotStore)
       throws Exception {
     Path demo = dir.resolve("demo.db");
     Path other = dir.resolve("other.db");
@@ -99,19 +125,23 @@ final class ApiFixture implements AutoCloseable {
                 Duration.ofSeconds(2),
                 Duration.ofMillis(100),
                 Duration.ofMinutes(1)),
-            new ServerConfig.Retention(
-                Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(1)));
+            new ServerConfig.Retention(Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(1)),
+            snapshotSettings);
     ObjectStore store = ObjectStores.open(storeLocation, s3);
     PrometheusRegistry registry = new PrometheusRegistry();
     JobService jobs = JobService.start(config, store, registry, clock, JobJson::event);
-    ApiServer server = new ApiServer(config, jobs, store, registry, clock);
+    ServerSnapshots snapshots =
+        ServerSnapshots.start(
+            config, snapshotStore.apply(store), jobs.controlDataSource(), registry, clock);
+    ApiServer server = new ApiServer(config, jobs, snapshots.cache(), store, registry, clock);
     int port = server.start();
-    return new ApiFixture(config, store, jobs, server, port);
+    return new ApiFixture(config, store, jobs, snapshots, server, port);
   }
 
   @Override
   public void close() {
     server.stop();
+    snapshots.close();
     jobs.close();
     store.close();
   }

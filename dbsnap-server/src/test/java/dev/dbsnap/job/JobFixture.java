@@ -64,7 +64,8 @@ final class JobFixture {
         List.of(),
         workers,
         webhooks,
-        retention);
+        retention,
+        ServerConfig.Snapshots.DEFAULTS);
   }
 
   static ServerConfig config(
@@ -86,7 +87,8 @@ final class JobFixture {
         config.tokens(),
         config.workers(),
         config.webhooks(),
-        config.retention());
+        config.retention(),
+        config.snapshots());
   }
 
   static JobService start(ServerConfig config, ObjectStore store) {
