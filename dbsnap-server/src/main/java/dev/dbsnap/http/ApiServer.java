@@ -145,6 +145,7 @@ public final class ApiServer {
   /** Stops listening; requests in flight are ended. */
   public void stop() {
     app.stop();
+    snapshots.close();
   }
 
   private void answer(Context ctx, Route route, RouteHandler handler) {

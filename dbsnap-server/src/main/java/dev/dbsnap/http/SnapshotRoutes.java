@@ -46,12 +46,19 @@ final class SnapshotRoutes {
   private final Clock clock;
   private final Duration presignTtl;
 
+  private final SourcePools pools = new SourcePools();
+
   SnapshotRoutes(ServerConfig config, SnapshotCache cache, Downloads downloads, Clock clock) {
     this.config = config;
     this.cache = cache;
     this.downloads = downloads;
     this.clock = clock;
     this.presignTtl = config.snapshots().presignTtl();
+  }
+
+  /** Closes the source pools. */
+  void close() {
+    pools.close();
   }
 
   /**
@@ -74,8 +81,8 @@ final class SnapshotRoutes {
   void get(Context ctx, TokenConfig token) {
     SourceConfig source = ExportRoutes.source(config, token, ctx.pathParam("source"));
     Query query = query(ctx);
-    String table = table(source, ctx.pathParam("table"));
-    Optional<Snapshot> snapshot = snapshot(source, table, query);
+    // the cache matches the name against the source's tables itself, introspecting only the one
+    Optional<Snapshot> snapshot = snapshot(source, ctx.pathParam("table"), query);
     if (snapshot.isEmpty()) {
       notReady(ctx);
       return;
@@ -98,8 +105,8 @@ final class SnapshotRoutes {
   void download(Context ctx, TokenConfig token) throws IOException {
     SourceConfig source = ExportRoutes.source(config, token, ctx.pathParam("source"));
     Query query = query(ctx);
-    String table = table(source, ctx.pathParam("table"));
-    Optional<Snapshot> snapshot = snapshot(source, table, query);
+    // the cache matches the name against the source's tables itself, introspecting only the one
+    Optional<Snapshot> snapshot = snapshot(source, ctx.pathParam("table"), query);
     if (snapshot.isEmpty()) {
       notReady(ctx);
       return;
@@ -159,7 +166,7 @@ final class SnapshotRoutes {
   private Optional<Snapshot> snapshot(SourceConfig source, String table, Query query) {
     try {
       return Optional.of(
-          cache.get(source.name(), source.toSource(), table, query.options(), query.patience()));
+          cache.get(source.name(), pools.source(source), table, query.options(), query.patience()));
     } catch (DbsnapException e) {
       if (e.code() == ErrorCode.SNAPSHOT_NOT_READY) {
         return Optional.empty();
