@@ -68,16 +68,14 @@ final class PostgresDialect implements Dialect {
       connection.setAutoCommit(true);
     }
     try (Statement st = connection.createStatement()) {
-      // Session settings, so they outlive the transaction and hold for every statement.
-      st.execute("SET TimeZone = 'UTC'");
-      st.execute("SET DateStyle = 'ISO, YMD'");
-      st.execute("SET IntervalStyle = 'postgres'");
-      st.execute("SET extra_float_digits = 3");
-      st.execute("SET bytea_output = 'hex'");
-      st.execute("SET synchronize_seqscans = off");
-      st.execute("SET client_encoding = 'UTF8'");
+      // Session settings, so they outlive the transaction and hold for every statement; one
+      // string, so one round trip (a snapshot request's probe pays for each).
       // An empty search_path makes every generated name (format_type, pg_get_expr, ...) qualified.
-      st.execute("SELECT pg_catalog.set_config('search_path', '', false)");
+      st.execute(
+          "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
+              + " SET extra_float_digits = 3; SET bytea_output = 'hex';"
+              + " SET synchronize_seqscans = off; SET client_encoding = 'UTF8';"
+              + " SELECT pg_catalog.set_config('search_path', '', false)");
     }
     // Also as the connection's defaults, so a transaction begun after a commit keeps the mode.
     connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
