@@ -42,14 +42,7 @@ final class DumpCommand implements Callable<Integer> {
       description = "JDBC URL (jdbc:postgresql://…, jdbc:sqlite:…) or SQLite file")
   String source;
 
-  @Option(names = "--user", description = "database user (PostgreSQL)")
-  String user;
-
-  @Option(
-      names = "--password-env",
-      paramLabel = "VAR",
-      description = "environment variable holding the password (default: PGPASSWORD when set)")
-  String passwordEnv;
+  @Mixin Login login;
 
   @Option(
       names = {"-t", "--to"},
@@ -122,7 +115,7 @@ final class DumpCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintStream err = System.err;
-    Source src = Source.parse(source, user, password(passwordEnv));
+    Source src = login.source(source);
     try (ObjectStore store = ObjectStores.open(to, common.s3())) {
       store.checkAccess();
       Dbsnap dbsnap = Dbsnap.builder().store(store).build();
@@ -240,18 +233,6 @@ final class DumpCommand implements Callable<Integer> {
       printSummary(err, manifest, store.describe(), progress.elapsedSeconds());
       return 0;
     }
-  }
-
-  static String password(String env) {
-    if (env != null) {
-      String value = System.getenv(env);
-      if (value == null) {
-        throw new DbsnapException(
-            ErrorCode.INVALID_ARGUMENT, "environment variable " + env + " is not set");
-      }
-      return value;
-    }
-    return System.getenv("PGPASSWORD");
   }
 
   private static void printSummary(PrintStream out, Manifest m, String where, double seconds) {

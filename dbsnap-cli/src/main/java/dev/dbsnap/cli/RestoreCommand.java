@@ -31,14 +31,7 @@ final class RestoreCommand implements Callable<Integer> {
       description = "JDBC URL of an empty database, or an SQLite file to create")
   String target;
 
-  @Option(names = "--user", description = "database user (PostgreSQL)")
-  String user;
-
-  @Option(
-      names = "--password-env",
-      paramLabel = "VAR",
-      description = "environment variable holding the password (default: PGPASSWORD when set)")
-  String passwordEnv;
+  @Mixin Login login;
 
   @Option(
       names = {"-q", "--quiet"},
@@ -48,7 +41,7 @@ final class RestoreCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     String url = target.startsWith("jdbc:") ? target : "jdbc:sqlite:" + target;
-    Source targetDb = Source.parse(url, user, DumpCommand.password(passwordEnv));
+    Source targetDb = login.source(url);
     ProgressReporter progress = new ProgressReporter(System.err, quiet);
     try (ObjectStore store = ObjectStores.open(from, common.s3())) {
       Manifest m;

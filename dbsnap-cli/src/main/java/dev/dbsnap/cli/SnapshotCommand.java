@@ -66,14 +66,7 @@ final class SnapshotCommand implements Callable<Integer> {
       description = "JDBC URL (jdbc:postgresql://…, jdbc:sqlite:…) or SQLite file")
   String source;
 
-  @Option(names = "--user", description = "database user (PostgreSQL)")
-  String user;
-
-  @Option(
-      names = "--password-env",
-      paramLabel = "VAR",
-      description = "environment variable holding the password (default: PGPASSWORD when set)")
-  String passwordEnv;
+  @Mixin Login login;
 
   @Option(names = "--table", paramLabel = "TABLE", description = "the table (name or schema.name)")
   String table;
@@ -152,7 +145,7 @@ final class SnapshotCommand implements Callable<Integer> {
     }
     SnapshotOptions options =
         new SnapshotOptions(Format.parse(format), Compression.parse(compression), maxAge);
-    Source src = Source.parse(source, user, DumpCommand.password(passwordEnv));
+    Source src = login.source(source);
     String sourceName = name != null ? checkName(name) : defaultName(src);
     try (ObjectStore store = ObjectStores.open(to, common.s3())) {
       store.checkAccess();
@@ -185,7 +178,7 @@ final class SnapshotCommand implements Callable<Integer> {
         ds.setUser(controlDbUser);
       }
       if (controlDbPasswordEnv != null) {
-        ds.setPassword(DumpCommand.password(controlDbPasswordEnv));
+        ds.setPassword(Login.password(controlDbPasswordEnv));
       }
       return ds;
     }

@@ -46,14 +46,7 @@ final class TrackCommand implements Runnable {
         description = "JDBC URL (jdbc:postgresql://…, jdbc:sqlite:…) or SQLite file")
     String source;
 
-    @Option(names = "--user", description = "database user (PostgreSQL)")
-    String user;
-
-    @Option(
-        names = "--password-env",
-        paramLabel = "VAR",
-        description = "environment variable holding the password (default: PGPASSWORD when set)")
-    String passwordEnv;
+    @Mixin Login login;
 
     @Option(
         names = "--schema",
@@ -65,7 +58,7 @@ final class TrackCommand implements Runnable {
     boolean debug;
 
     Source open() {
-      return Source.parse(source, user, DumpCommand.password(passwordEnv));
+      return login.source(source);
     }
   }
 
