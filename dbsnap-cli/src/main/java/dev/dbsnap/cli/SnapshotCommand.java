@@ -2,6 +2,7 @@ package dev.dbsnap.cli;
 
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
+import dev.dbsnap.config.Units;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.s3.ObjectStores;
@@ -18,13 +19,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.sqlite.SQLiteDataSource;
@@ -276,38 +274,19 @@ final class SnapshotCommand implements Callable<Integer> {
     return name;
   }
 
-  /** Reads {@code 500ms}, {@code 30s}, {@code 10m}, {@code 24h}, {@code 7d} or ISO-8601. */
+  /**
+   * Reads {@code 500ms}, {@code 30s}, {@code 10m}, {@code 24h}, {@code 7d} or ISO-8601, as the
+   * configuration does ({@link Units}).
+   */
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    private static final Pattern UNITS = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-
     @Override
     public Duration convert(String text) {
-      String t = text.trim().toLowerCase(Locale.ROOT);
+      Duration d;
       try {
-        if (t.startsWith("p")) {
-          return check(text, Duration.parse(t.toUpperCase(Locale.ROOT)));
-        }
-        Matcher m = UNITS.matcher(t);
-        if (m.matches()) {
-          long n = Long.parseLong(m.group(1));
-          return check(
-              text,
-              switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-              });
-        }
-      } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
-        // reported below
+        d = Units.duration(text);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
       }
-      throw new CommandLine.TypeConversionException(
-          "'" + text + "' is not a duration: write e.g. 500ms, 30s, 10m, 24h, 7d or PT30S");
-    }
-
-    private static Duration check(String text, Duration d) {
       if (d.isNegative()) {
         throw new CommandLine.TypeConversionException("'" + text + "' is negative");
       }
@@ -316,15 +295,7 @@ final class SnapshotCommand implements Callable<Integer> {
 
     /** The shortest way to write {@code d} in the unit syntax: {@code 30s}, {@code 1500ms}. */
     static String format(Duration d) {
-      long ms = d.toMillis();
-      long[] factors = {86_400_000L, 3_600_000L, 60_000L, 1000L};
-      String[] names = {"d", "h", "m", "s"};
-      for (int i = 0; i < factors.length; i++) {
-        if (ms != 0 && ms % factors[i] == 0) {
-          return ms / factors[i] + names[i];
-        }
-      }
-      return ms + "ms";
+      return Units.format(d);
     }
   }
 }

@@ -283,7 +283,7 @@ public final class SnapshotCache implements AutoCloseable {
         removed++;
       }
     }
-    List<String> live = index.liveCheckpoints(now);
+    List<String> live = index.liveCheckpoints();
     for (PendingUpload u : store.pendingUploads(root)) {
       boolean owned = live.stream().anyMatch(c -> c.contains(u.uploadId()));
       if (!owned && u.initiated() != null && u.initiated().isBefore(now.minus(grace))) {

@@ -556,7 +556,7 @@ final class SnapshotIndex {
   }
 
   /** Upload ids that builds holding a live lease are continuing (from their checkpoints). */
-  List<String> liveCheckpoints(Instant now) {
+  List<String> liveCheckpoints() {
     return run(
         c -> {
           List<String> result = new ArrayList<>();
