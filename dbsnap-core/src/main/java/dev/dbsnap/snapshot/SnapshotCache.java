@@ -173,9 +173,15 @@ public final class SnapshotCache implements AutoCloseable {
     checkName(sourceName);
     Probe probe = probe(source, table, options);
     Instant now = clock.instant();
+    boolean tracked = probe.version() != null;
+    // a tracked table's build is named by the snapshot's key; an untracked one's by its shape
+    String build =
+        tracked
+            ? key(sourceName, probe.table(), probe.version(), probe.shape(), options)
+            : dir(sourceName, probe.table()) + "u-" + probe.shape() + "." + extension(options);
     Optional<Snapshot> hit =
-        probe.version() != null
-            ? index.find(key(sourceName, probe.table(), probe.version(), probe.shape(), options))
+        tracked
+            ? index.find(build)
             : options.maxAge() == null
                 ? Optional.empty()
                 : index.newestSince(
@@ -188,10 +194,6 @@ public final class SnapshotCache implements AutoCloseable {
       events.requested(Snapshot.Outcome.HIT);
       return CompletableFuture.completedFuture(hit.get());
     }
-    String build =
-        probe.version() != null
-            ? key(sourceName, probe.table(), probe.version(), probe.shape(), options)
-            : dir(sourceName, probe.table()) + "u-" + probe.shape() + "." + extension(options);
     String name = probe.table().displayName();
     CompletableFuture<Snapshot> fresh = new CompletableFuture<>();
     CompletableFuture<Snapshot> shared = inFlight.putIfAbsent(build, fresh);
@@ -202,7 +204,7 @@ public final class SnapshotCache implements AutoCloseable {
       executor.execute(
           () -> {
             try {
-              Snapshot s = coordinate(build, sourceName, source, name, options);
+              Snapshot s = coordinate(build, tracked, sourceName, source, name, options);
               inFlight.remove(build, fresh);
               fresh.complete(s);
             } catch (Throwable t) {
@@ -336,9 +338,13 @@ public final class SnapshotCache implements AutoCloseable {
 
   /** Finds or makes the snapshot of one build key: claims it, waits for it, or takes it over. */
   private Snapshot coordinate(
-      String build, String sourceName, Source source, String table, SnapshotOptions options) {
+      String build,
+      boolean tracked,
+      String sourceName,
+      Source source,
+      String table,
+      SnapshotOptions options) {
     long observed = -1;
-    boolean tracked = !build.substring(build.lastIndexOf('/') + 1).startsWith("u-");
     while (true) {
       long ticket = wakeups.ticket(build);
       if (tracked) {
