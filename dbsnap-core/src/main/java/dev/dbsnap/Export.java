@@ -48,6 +48,7 @@ public final class Export {
   private final String exportId;
   private final AtomicBoolean cancelled = new AtomicBoolean();
   private final AtomicBoolean started = new AtomicBoolean();
+  private volatile List<String> objectNames;
 
   Export(Dbsnap client, ExportRequest request, ExportListener listener) {
     this.client = client;
@@ -182,12 +183,16 @@ public final class Export {
 
   /**
    * The names of the objects this export writes (one per table for csv, jsonl and json; one {@code
-   * dump.sql} for sql), read from the source's structure now.
+   * dump.sql} for sql), read from the source's structure on the first call and kept for this export
+   * (so {@link #writeTo} does not read it again).
    *
    * @throws DbsnapException UNKNOWN_TABLE for a table the source does not have; a source error when
    *     it cannot be read
    */
   public List<String> objectNames() {
+    if (objectNames != null) {
+      return objectNames;
+    }
     Source source = request.source();
     DatabaseSchema schema;
     try (Connection connection = source.connect()) {
@@ -196,7 +201,8 @@ public final class Export {
       throw SourceException.from(
           e, ErrorCode.SOURCE_UNAVAILABLE, "cannot read the structure of " + source, null);
     }
-    return Exporter.objectNames(schema, request.options());
+    objectNames = List.copyOf(Exporter.objectNames(schema, request.options()));
+    return objectNames;
   }
 
   /**
