@@ -16,12 +16,15 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 /**
  * One export of one {@link ExportRequest}, made by {@link Dbsnap#newExport}. Run it once, in one of
@@ -30,14 +33,29 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * client's executor. {@link #cancel()} may be called from any thread; everything else belongs to
  * the thread that runs it.
  *
- * <p>What a failure leaves: a failed or cancelled {@link #run()} or {@link #resume()} aborts its
- * multipart upload and deletes every object and the checkpoint it wrote; only a crash (which runs
- * no code) leaves parts behind, and those are what {@link #resume()} continues. {@link
- * #run(Checkpoint, OnFailure)} lets a caller that keeps checkpoints itself choose instead.
+ * <p>What a failure leaves:
+ *
+ * <ul>
+ *   <li>A transient failure (a dropped source connection, a store that is briefly unavailable) is
+ *       retried from the last checkpoint when the request allows {@link ExportRequest#retries()
+ *       retries}: only attempts in a row that uploaded nothing new count. When {@link #run()} or
+ *       {@link #resume()} gives up on one, everything stays as a crash would leave it, checkpoint
+ *       included, for a later {@link #resume()}.
+ *   <li>Any other failure of {@link #run()}, and a cancel of either, aborts the multipart upload
+ *       and deletes every object and the checkpoint the export wrote.
+ *   <li>{@link #resume()} never deletes the checkpoint unless it finished the export or was
+ *       cancelled: a resume that fails for another reason can be run again.
+ *   <li>A crash (which runs no code) leaves a checkpoint from before the first upload on, and
+ *       {@link #resume()} continues from it.
+ * </ul>
+ *
+ * {@link #run(Checkpoint, OnFailure)} lets a caller that keeps checkpoints itself choose instead.
  */
 public final class Export {
   /** Name of the checkpoint object kept beside an unfinished export. */
   public static final String CHECKPOINT_FILE = Exporter.CHECKPOINT_FILE;
+
+  private static final Duration MAX_RETRY_WAIT = Duration.ofMinutes(1);
 
   private static final DateTimeFormatter ID_FORMAT =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -118,7 +136,19 @@ public final class Export {
       }
       Exporter.discard(store, exportDir());
     }
-    return exporter(store, checkpointBeside()).run(null);
+    try {
+      return withRetries(null, this::transientFailure);
+    } catch (RuntimeException e) {
+      if (!transientFailure(e) && store.head(exportDir() + CHECKPOINT_FILE).isPresent()) {
+        // a later attempt failed for good: what the earlier ones wrote goes too
+        try {
+          Exporter.discard(store, exportDir());
+        } catch (RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
   }
 
   /**
@@ -145,7 +175,84 @@ public final class Export {
       throw new DbsnapException(
           ErrorCode.STORE_UNAVAILABLE, "cannot read " + key + ": " + e.getMessage(), e);
     }
-    return exporter(store, checkpointBeside()).run(checkpoint);
+    return withRetries(checkpoint, e -> !stopRequested());
+  }
+
+  /**
+   * Runs the export from {@code from} (null: from the start), and again from the last checkpoint
+   * after each transient failure, until it succeeds, fails otherwise, or {@link
+   * ExportRequest#retries()} attempts in a row upload nothing new.
+   *
+   * @param keep which failures leave everything for a resume instead of cleaning up
+   */
+  private Manifest withRetries(Checkpoint from, Predicate<RuntimeException> keep) {
+    ObjectStore store = client.store();
+    Checkpoint start = from;
+    int stalled = 0;
+    for (int attempt = 1; ; attempt++) {
+      AtomicReference<Checkpoint> last = new AtomicReference<>(start);
+      try {
+        return exporter(store, checkpointBeside(last)).keepForResumeIf(keep).run(start);
+      } catch (DbsnapException e) {
+        if (!keep.test(e) || !transientFailure(e) || stopRequested()) {
+          throw e;
+        }
+        boolean progressed = uploaded(last.get()) > uploaded(start);
+        stalled = progressed ? 0 : stalled + 1;
+        if (request.retries() == 0 || stalled > request.retries()) {
+          throw new DbsnapException(
+              e.code(),
+              e.getMessage()
+                  + (request.retries() == 0
+                      ? ""
+                      : " (gave up after " + stalled + " attempts in a row without progress)")
+                  + "; the checkpoint is kept for a resume",
+              e);
+        }
+        Duration wait = retryWait(Math.max(1, stalled));
+        listener.retrying(new ExportListener.Retry(attempt, wait, progressed, e));
+        sleep(wait);
+        start = last.get();
+      }
+    }
+  }
+
+  /** Bytes and objects a checkpoint has recorded as uploaded, as one growing number. */
+  private static long uploaded(Checkpoint c) {
+    if (c == null) {
+      return 0;
+    }
+    long n = c.finished().size();
+    for (Checkpoint.FinishedObject f : c.finished()) {
+      n += f.bytes();
+    }
+    return c.current() == null ? n : n + c.current().parts().size() + c.current().bytes();
+  }
+
+  private Duration retryWait(int inARow) {
+    Duration wait = request.retryWait().multipliedBy(1L << Math.min(inARow - 1, 16));
+    return wait.compareTo(MAX_RETRY_WAIT) > 0 ? MAX_RETRY_WAIT : wait;
+  }
+
+  /** Waits before a retry; a cancel meanwhile removes the export and ends it. */
+  private void sleep(Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    try {
+      while (System.nanoTime() < deadline) {
+        if (stopRequested()) {
+          Exporter.discard(client.store(), exportDir());
+          throw new DbsnapException(ErrorCode.CANCELLED, "export " + exportId + " was cancelled");
+        }
+        Thread.sleep(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000)));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DbsnapException(ErrorCode.CANCELLED, "export " + exportId + " was interrupted");
+    }
+  }
+
+  private boolean transientFailure(RuntimeException e) {
+    return e instanceof DbsnapException d && d.isTransient() && !stopRequested();
   }
 
   /**
@@ -271,14 +378,18 @@ public final class Export {
         this::stopRequested);
   }
 
-  /** The listener plus the checkpoint kept beside the export after every part. */
-  private ExportListener checkpointBeside() {
+  /**
+   * The listener plus the checkpoint kept beside the export after every part, the last of which is
+   * also kept in {@code last}.
+   */
+  private ExportListener checkpointBeside(AtomicReference<Checkpoint> last) {
     ObjectStore store = client.store();
     String key = exportDir() + CHECKPOINT_FILE;
     return new ExportListener() {
       @Override
       public void checkpoint(Checkpoint c) {
         store.put(key, c.toJson().getBytes(StandardCharsets.UTF_8));
+        last.set(c);
         listener.checkpoint(c);
       }
 

@@ -29,6 +29,8 @@ public final class ExportRequest {
   private final String exportId;
   private final String prefix;
   private final boolean overwrite;
+  private final int retries;
+  private final java.time.Duration retryWait;
 
   private ExportRequest(Builder b) {
     this.source = Objects.requireNonNull(b.source, "source");
@@ -40,6 +42,8 @@ public final class ExportRequest {
     this.exportId = b.exportId;
     this.prefix = b.prefix;
     this.overwrite = b.overwrite;
+    this.retries = b.retries;
+    this.retryWait = b.retryWait;
   }
 
   /** A builder for exporting {@code source}: sql, no compression, every table, 8 MiB parts. */
@@ -57,6 +61,8 @@ public final class ExportRequest {
     b.exportId = exportId;
     b.prefix = prefix;
     b.overwrite = overwrite;
+    b.retries = retries;
+    b.retryWait = retryWait;
     return b;
   }
 
@@ -83,6 +89,20 @@ public final class ExportRequest {
     return overwrite;
   }
 
+  /**
+   * How many attempts in a row that upload nothing new {@link Export#run()} and {@link
+   * Export#resume()} make again after a transient failure; an attempt that uploaded a part starts
+   * the count again.
+   */
+  public int retries() {
+    return retries;
+  }
+
+  /** The wait before the first retry; doubled for each further retry in a row, up to a minute. */
+  public java.time.Duration retryWait() {
+    return retryWait;
+  }
+
   /** Builds an {@link ExportRequest}; not thread-safe. */
   public static final class Builder {
     private final Source source;
@@ -93,6 +113,8 @@ public final class ExportRequest {
     private String exportId;
     private String prefix = "";
     private boolean overwrite;
+    private int retries;
+    private java.time.Duration retryWait = java.time.Duration.ofSeconds(1);
 
     private Builder(Source source) {
       this.source = Objects.requireNonNull(source, "source");
@@ -184,6 +206,36 @@ public final class ExportRequest {
     /** Replace an export of the same id instead of failing with DESTINATION_NOT_EMPTY. */
     public Builder overwrite(boolean overwrite) {
       this.overwrite = overwrite;
+      return this;
+    }
+
+    /**
+     * Retries a transient failure (a dropped source connection, a store that is briefly
+     * unavailable) from the last checkpoint, up to {@code retries} times in a row without a new
+     * uploaded part; 0, the default, fails at once.
+     *
+     * @throws DbsnapException INVALID_ARGUMENT for a negative count or more than 1000
+     */
+    public Builder retries(int retries) {
+      if (retries < 0 || retries > 1000) {
+        throw new DbsnapException(
+            ErrorCode.INVALID_ARGUMENT, "retries must be between 0 and 1000, not " + retries);
+      }
+      this.retries = retries;
+      return this;
+    }
+
+    /**
+     * The wait before the first retry (default 1 s), doubled for each further retry in a row.
+     *
+     * @throws DbsnapException INVALID_ARGUMENT for a negative wait
+     */
+    public Builder retryWait(java.time.Duration wait) {
+      if (wait.isNegative()) {
+        throw new DbsnapException(
+            ErrorCode.INVALID_ARGUMENT, "the retry wait must not be negative: " + wait);
+      }
+      this.retryWait = wait;
       return this;
     }
 

@@ -64,6 +64,9 @@ public record Checkpoint(
    * @param bytes bytes uploaded (the sum of the parts)
    * @param digestState the SHA-256 state after those bytes, base64
    * @param restart where to start re-encoding
+   * @param completing set when every part is uploaded and the upload is being completed: what the
+   *     finished object must be, so that a resume after a crash in that window can tell by its size
+   *     and digest that the object is already whole
    */
   public record Current(
       int objectIndex,
@@ -72,9 +75,35 @@ public record Checkpoint(
       List<Part> parts,
       long bytes,
       String digestState,
-      RestartPoint restart) {
+      RestartPoint restart,
+      Completion completing) {
     public Current {
       parts = List.copyOf(parts);
+    }
+
+    /** An object in progress that is not yet being completed. */
+    public Current(
+        int objectIndex,
+        String key,
+        String uploadId,
+        List<Part> parts,
+        long bytes,
+        String digestState,
+        RestartPoint restart) {
+      this(objectIndex, key, uploadId, parts, bytes, digestState, restart, null);
+    }
+  }
+
+  /**
+   * What an object whose upload is being completed will be.
+   *
+   * @param bytes its size
+   * @param sha256 its SHA-256, hex
+   * @param rows rows it holds, by table display name
+   */
+  public record Completion(long bytes, String sha256, Map<String, Long> rows) {
+    public Completion {
+      rows = Map.copyOf(rows);
     }
   }
 

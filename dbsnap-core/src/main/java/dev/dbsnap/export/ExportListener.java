@@ -20,7 +20,20 @@ public interface ExportListener {
     return false;
   }
 
+  /** A transient failure that is retried from the last checkpoint after {@code retry.delay()}. */
+  default void retrying(Retry retry) {}
+
   ExportListener NONE = new ExportListener() {};
+
+  /**
+   * A retry about to happen.
+   *
+   * @param attempt the attempt that failed, from 1
+   * @param delay how long the export waits before the next
+   * @param progressed whether the failed attempt uploaded something new
+   * @param cause why it failed
+   */
+  record Retry(int attempt, java.time.Duration delay, boolean progressed, RuntimeException cause) {}
 
   /**
    * A snapshot of progress.

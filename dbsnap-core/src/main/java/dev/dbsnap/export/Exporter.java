@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 /**
  * Runs one export: reads the source in one transaction, encodes, compresses and uploads each
@@ -57,7 +58,7 @@ public final class Exporter {
   private OnFailure onFailure = OnFailure.CLEAN_UP;
   private Map<String, Long> versions = Map.of();
   private BiFunction<TableSchema, Long, String> snapshotKey;
-  private BooleanSupplier keepWhen = () -> false;
+  private Predicate<RuntimeException> keepIf = e -> false;
 
   /**
    * @param prefix the key prefix under which {@code exportId/} is created ("" for the store root)
@@ -114,7 +115,19 @@ public final class Exporter {
    * @return this exporter
    */
   public Exporter keepForResumeWhen(BooleanSupplier keep) {
-    this.keepWhen = keep;
+    this.keepIf = e -> keep.getAsBoolean();
+    return this;
+  }
+
+  /**
+   * Leaves a failed run as a crash would when {@code keep} says so of its failure, and cleans up
+   * otherwise: for a caller that retries some failures from the checkpoint (a transient one) and
+   * gives up on others.
+   *
+   * @return this exporter
+   */
+  public Exporter keepForResumeIf(Predicate<RuntimeException> keep) {
+    this.keepIf = keep;
     return this;
   }
 
@@ -157,12 +170,19 @@ public final class Exporter {
    */
   public Manifest run(Checkpoint resumeFrom, OnFailure onFailure) {
     this.onFailure = onFailure;
+    if (resumeFrom != null && snapshotKey == null) {
+      Manifest done = alreadyComplete(resumeFrom);
+      if (done != null) {
+        return done;
+      }
+    }
     String startedAt =
         resumeFrom != null && resumeFrom.startedAt() != null
             ? resumeFrom.startedAt()
             : clock.instant().toString();
     Dialect dialect = source.dialect();
     List<Checkpoint.FinishedObject> finished = new ArrayList<>();
+    Manifest complete = null;
     try (Connection connection = source.connect()) {
       DatabaseSchema schema;
       Map<String, Long> versions;
@@ -206,9 +226,6 @@ public final class Exporter {
             && current.restart().rows().keySet().stream().anyMatch(changed::contains)) {
           current = null;
         }
-        if (snapshotKey == null) {
-          abortOrphanUploads(current);
-        }
         // Rows read by an earlier run are the table as of this run's snapshot when the table is
         // tracked and its version is the same.
         for (TableSchema t : schema.tables()) {
@@ -217,6 +234,24 @@ public final class Exporter {
             consistentTables.put(t.displayName(), true);
           }
         }
+      }
+      if (current != null && current.completing() != null && completed(current)) {
+        // The crash came after the store completed the object and before the checkpoint said so.
+        Checkpoint.Completion c = current.completing();
+        finished.add(new Checkpoint.FinishedObject(current.key(), c.bytes(), c.sha256(), c.rows()));
+        first++;
+        current = null;
+        listener.checkpoint(
+            new Checkpoint(exportId, fingerprint, startedAt, finished, null, versions));
+      }
+      if (resumeFrom != null && snapshotKey == null) {
+        abortOrphanUploads(current);
+      }
+      if (resumeFrom == null && snapshotKey == null) {
+        // Before anything is uploaded: a crash at any later moment leaves a checkpoint that a
+        // resume understands, and that names every upload it starts.
+        listener.checkpoint(
+            new Checkpoint(exportId, fingerprint, startedAt, finished, null, versions));
       }
       Run run = new Run(connection, dialect, schema, plan, fingerprint, startedAt, finished);
       for (int i = first; i < plan.size(); i++) {
@@ -230,18 +265,65 @@ public final class Exporter {
           manifest(schema, plan, finished, startedAt, resumeFrom != null, consistentTables);
       if (snapshotKey == null) {
         store.put(exportDir + Manifest.FILE, manifest.toJson());
-        store.delete(exportDir + CHECKPOINT_FILE);
       }
-      connection.rollback();
-      return manifest;
+      complete = manifest;
     } catch (RuntimeException e) {
-      cleanUp(finished);
-      throw e;
+      if (complete == null) {
+        cleanUp(finished, e);
+        throw e;
+      }
     } catch (SQLException e) {
-      cleanUp(finished);
-      throw dev.dbsnap.source.SourceException.from(
-          e, ErrorCode.SOURCE_READ_FAILED, "reading " + source + " failed", null);
+      if (complete == null) {
+        RuntimeException failure =
+            dev.dbsnap.source.SourceException.from(
+                e, ErrorCode.SOURCE_READ_FAILED, "reading " + source + " failed", null);
+        cleanUp(finished, failure);
+        throw failure;
+      }
     }
+    // The export is whole once its manifest is written: what follows only tidies up, and its
+    // failure (a lost source connection while ending the read transaction, a store that refuses
+    // the delete) changes nothing. A checkpoint left beside a manifest resumes to "already
+    // complete".
+    if (snapshotKey == null) {
+      try {
+        store.delete(exportDir + CHECKPOINT_FILE);
+      } catch (RuntimeException ignored) {
+        // the next resume finds the manifest and removes it
+      }
+    }
+    return complete;
+  }
+
+  /**
+   * The manifest of an export that a crash stopped between writing its manifest and removing its
+   * checkpoint, with the checkpoint removed; null when the export has no manifest yet.
+   */
+  private Manifest alreadyComplete(Checkpoint resumeFrom) {
+    String key = exportDir + Manifest.FILE;
+    if (store.head(key).isEmpty()) {
+      return null;
+    }
+    Manifest manifest;
+    try (java.io.InputStream in = store.get(key)) {
+      manifest = Manifest.read(in);
+    } catch (IOException e) {
+      throw new DbsnapException(
+          ErrorCode.STORE_UNAVAILABLE, "cannot read " + key + ": " + e.getMessage(), e);
+    }
+    if (!manifest.exportId().equals(resumeFrom.exportId())) {
+      throw new DbsnapException(
+          ErrorCode.RESUME_FAILED,
+          key + " belongs to export " + manifest.exportId() + ", not " + resumeFrom.exportId());
+    }
+    store.delete(exportDir + CHECKPOINT_FILE);
+    return manifest;
+  }
+
+  /** Whether the object {@code current} was completing is in the store, whole. */
+  private boolean completed(Checkpoint.Current current) {
+    Checkpoint.Completion c = current.completing();
+    return CompletedObjects.isWhole(store, current.key(), c.bytes(), c.sha256(), current.parts());
   }
 
   /** The data versions of the tracked tables among {@code schema}'s, in this transaction. */
@@ -301,12 +383,18 @@ public final class Exporter {
     return removed;
   }
 
-  private boolean keepsForResume() {
-    return onFailure == OnFailure.KEEP_FOR_RESUME || keepWhen.getAsBoolean();
+  /**
+   * Whether a run that failed with {@code failure} is left as a crash would leave it. An error that
+   * is not an exception (a JVM in trouble) is treated as a crash.
+   */
+  private boolean keepsForResume(Throwable failure) {
+    return onFailure == OnFailure.KEEP_FOR_RESUME
+        || !(failure instanceof RuntimeException e)
+        || keepIf.test(e);
   }
 
-  private void cleanUp(List<Checkpoint.FinishedObject> finished) {
-    if (keepsForResume()) {
+  private void cleanUp(List<Checkpoint.FinishedObject> finished, RuntimeException failure) {
+    if (keepsForResume(failure)) {
       return;
     }
     try {
@@ -511,6 +599,10 @@ public final class Exporter {
       try {
         try {
           return attempt(index, object, resume, uploads, consistent);
+        } catch (UploadGone e) {
+          // The upload expired or was removed since the crash, and the object was not completed
+          // from it: write the object again from its start.
+          return attempt(index, object, null, uploads, consistent);
         } catch (PartWriter.OverlapMismatch e) {
           // The data before the boundary changed since the crash: write the object again from
           // its start, so nothing of the old bytes survives, and drop the old upload.
@@ -547,7 +639,8 @@ public final class Exporter {
                           state.parts(),
                           state.bytes(),
                           state.digestState(),
-                          state.restart()),
+                          state.restart(),
+                          state.completing()),
                       versions));
       PartWriter writer;
       if (resume == null) {
@@ -555,6 +648,15 @@ public final class Exporter {
             PartWriter.create(
                 store, object.key(), options.partSize(), options.concurrency(), uploads, onPart);
       } else {
+        dev.dbsnap.storage.MultipartUpload upload;
+        try {
+          upload = store.resumeMultipart(object.key(), resume.uploadId());
+        } catch (DbsnapException e) {
+          if (e.code() != ErrorCode.RESUME_FAILED) {
+            throw e;
+          }
+          throw new UploadGone();
+        }
         writer =
             PartWriter.resume(
                 store,
@@ -563,7 +665,7 @@ public final class Exporter {
                 options.concurrency(),
                 uploads,
                 onPart,
-                store.resumeMultipart(object.key(), resume.uploadId()),
+                upload,
                 new PartWriter.PartState(
                     resume.uploadId(),
                     resume.parts(),
@@ -573,6 +675,7 @@ public final class Exporter {
       }
       Map<String, Long> rows = new LinkedHashMap<>();
       boolean ok = false;
+      Throwable failure = null;
       try (Compression.FrameCompressor compressor = options.compression().newCompressor(writer)) {
         int firstSegment = 0;
         List<Object> afterKey = null;
@@ -582,22 +685,31 @@ public final class Exporter {
           rows.putAll(resume.restart().rows());
         }
         encode(object, writer, compressor, firstSegment, afterKey, rows, consistent);
-        PartWriter.Result result = writer.finish(cancelled);
+        PartWriter.Result result = writer.finish(cancelled, Map.copyOf(rows));
         ok = true;
         return new Checkpoint.FinishedObject(
             object.key(), result.bytes(), result.sha256(), Map.copyOf(rows));
       } catch (IOException e) {
-        throw new DbsnapException(
-            ErrorCode.INTERNAL, "compressing " + object.key() + " failed: " + e.getMessage(), e);
+        throw (RuntimeException)
+            (failure =
+                new DbsnapException(
+                    ErrorCode.INTERNAL,
+                    "compressing " + object.key() + " failed: " + e.getMessage(),
+                    e));
       } catch (SQLException e) {
-        throw dev.dbsnap.source.SourceException.from(
-            e,
-            ErrorCode.SOURCE_READ_FAILED,
-            "reading " + source + " for " + object.key() + " failed",
-            object.tables().size() == 1 ? object.tables().get(0).displayName() : null);
+        throw (RuntimeException)
+            (failure =
+                dev.dbsnap.source.SourceException.from(
+                    e,
+                    ErrorCode.SOURCE_READ_FAILED,
+                    "reading " + source + " for " + object.key() + " failed",
+                    object.tables().size() == 1 ? object.tables().get(0).displayName() : null));
+      } catch (RuntimeException | Error e) {
+        failure = e;
+        throw e;
       } finally {
         if (!ok) {
-          if (keepsForResume()) {
+          if (keepsForResume(failure) || failure instanceof PartWriter.OverlapMismatch) {
             writer.abandon();
           } else {
             writer.abort();
@@ -704,6 +816,13 @@ public final class Exporter {
         compressor.write(buf.array(), 0, buf.size());
         buf.clear();
       }
+    }
+  }
+
+  /** The upload a checkpoint continues no longer exists. */
+  private static final class UploadGone extends RuntimeException {
+    UploadGone() {
+      super(null, null, false, false);
     }
   }
 

@@ -33,19 +33,37 @@ import org.bouncycastle.crypto.digests.SHA256Digest;
  * for parts in number order, from upload threads.
  */
 final class PartWriter extends OutputStream {
-  /** Told when parts are cut and when they are safely stored. */
+  /** Told where the multipart upload stands, so that it can be checkpointed. */
   interface Listener {
-    /** Part {@code number} is complete and uploaded, as are all parts before it. */
+    /**
+     * The upload moved on: it was started (no parts yet, before the first part is sent), a part was
+     * uploaded (with all parts before it), or every part is uploaded and the upload is about to be
+     * completed ({@link PartState#completing()} set).
+     */
     void uploaded(PartState state);
   }
 
-  /** Everything known about the object at a part boundary, for a checkpoint. */
+  /**
+   * Everything known about the object at a part boundary, for a checkpoint.
+   *
+   * @param completing what the object will be, once the upload is being completed; else null
+   */
   record PartState(
       String uploadId,
       List<Checkpoint.Part> parts,
       long bytes,
       String digestState,
-      Checkpoint.RestartPoint restart) {}
+      Checkpoint.RestartPoint restart,
+      Checkpoint.Completion completing) {
+    PartState(
+        String uploadId,
+        List<Checkpoint.Part> parts,
+        long bytes,
+        String digestState,
+        Checkpoint.RestartPoint restart) {
+      this(uploadId, parts, bytes, digestState, restart, null);
+    }
+  }
 
   private final ObjectStore store;
   private final String key;
@@ -73,6 +91,8 @@ final class PartWriter extends OutputStream {
   private long position;
   private Checkpoint.RestartPoint mark;
   private long markPosition;
+  private PartState lastReported;
+  private boolean completionUnsettled;
   private long skipRemaining;
   private long expectedSkipCrc;
   private volatile Throwable failure;
@@ -140,6 +160,7 @@ final class PartWriter extends OutputStream {
     w.markPosition = w.position;
     w.skipRemaining = state.restart().overlapBytes();
     w.expectedSkipCrc = state.restart().overlapCrc();
+    w.lastReported = state;
     return w;
   }
 
@@ -206,6 +227,19 @@ final class PartWriter extends OutputStream {
   private void seal() {
     if (upload == null) {
       upload = store.startMultipart(key);
+      // Before the first part is sent: a crash from here on leaves a checkpoint naming the
+      // upload, which a resume continues (or aborts) instead of leaving it open.
+      PartState start =
+          new PartState(
+              upload.uploadId(),
+              List.of(),
+              0,
+              java.util.Base64.getEncoder().encodeToString(new SHA256Digest().getEncodedState()),
+              new Checkpoint.RestartPoint(0, null, Map.of(), 0, 0));
+      synchronized (this) {
+        lastReported = start;
+      }
+      listener.uploaded(start);
     }
     int number = nextPartNumber++;
     if (number > 10_000) {
@@ -285,6 +319,7 @@ final class PartWriter extends OutputStream {
               p.state().bytes(),
               p.state().digestState(),
               p.state().restart());
+      lastReported = state;
       listener.uploaded(state);
     }
   }
@@ -316,11 +351,13 @@ final class PartWriter extends OutputStream {
 
   /**
    * Uploads what is left and completes the object, unless {@code cancelled} says otherwise once the
-   * uploads are done.
+   * uploads are done. Before completing, the listener hears what the object will be (its size,
+   * digest and {@code rows}); a completion that fails at the client is settled by looking at the
+   * object: when it is there, whole, the object is finished.
    *
    * @return the object's size and SHA-256 (hex)
    */
-  Result finish(java.util.function.BooleanSupplier cancelled) {
+  Result finish(java.util.function.BooleanSupplier cancelled, Map<String, Long> rows) {
     checkFailure();
     if (skipRemaining > 0) {
       throw new OverlapMismatch(key);
@@ -341,20 +378,58 @@ final class PartWriter extends OutputStream {
       // the last chance to cancel before the object becomes visible
       throw new DbsnapException(ErrorCode.CANCELLED, "export of " + key + " was cancelled");
     }
+    String sha256 = hex(new SHA256Digest(digest));
     List<CompletedPart> parts = new ArrayList<>();
-    for (Checkpoint.Part p : done) {
+    List<Checkpoint.Part> uploaded;
+    PartState before;
+    synchronized (this) {
+      uploaded = List.copyOf(done);
+      before = lastReported;
+    }
+    for (Checkpoint.Part p : uploaded) {
       parts.add(new CompletedPart(p.number(), p.etag(), p.size()));
     }
-    upload.complete(parts);
-    return new Result(key, position, hex(digest));
+    listener.uploaded(
+        new PartState(
+            upload.uploadId(),
+            uploaded,
+            position,
+            before.digestState(),
+            before.restart(),
+            new Checkpoint.Completion(position, sha256, rows)));
+    completionUnsettled = true;
+    try {
+      upload.complete(parts);
+    } catch (DbsnapException e) {
+      // The store may have completed it and failed only the answer (a retry then finds the upload
+      // gone): the object itself says whether it is whole.
+      boolean whole;
+      try {
+        whole = CompletedObjects.isWhole(store, key, position, sha256, uploaded);
+      } catch (RuntimeException unknown) {
+        e.addSuppressed(unknown);
+        throw e;
+      }
+      if (!whole) {
+        throw e;
+      }
+    }
+    completionUnsettled = false;
+    return new Result(key, position, sha256);
   }
 
-  /** Stops uploading and aborts the multipart upload, leaving nothing behind. */
+  /**
+   * Stops uploading and aborts the multipart upload, leaving nothing behind: also the object, when
+   * a completion was tried and its outcome is unknown.
+   */
   void abort() {
     awaitUploads();
     hasher.shutdownNow();
     if (upload != null) {
       upload.abort();
+    }
+    if (completionUnsettled) {
+      store.delete(key);
     }
   }
 
