@@ -104,6 +104,64 @@ public final class Dbsnap {
   }
 
   /**
+   * Removes what crashed or failed exports left under {@code prefix} and nobody can resume: aborts
+   * the multipart uploads started before {@code before} that no checkpoint continues, and deletes
+   * the store's leftover temporary files older than that. Unfinished exports (a checkpoint beside
+   * them) are kept with their upload, for {@link Export#resume()}; remove one with {@link
+   * #discard}.
+   *
+   * <p>Uploads of a job service or a snapshot cache writing under {@code prefix} keep their
+   * checkpoints elsewhere: choose {@code before} older than their longest object takes to write.
+   *
+   * @throws DbsnapException STORE_UNAVAILABLE when the store cannot be reached
+   */
+  public Garbage collectGarbage(String prefix, java.time.Instant before) {
+    String base = prefix == null || prefix.isEmpty() ? "" : prefix.replaceAll("/+$", "") + "/";
+    List<String> removed = new ArrayList<>();
+    List<String> kept = new ArrayList<>();
+    java.util.Set<String> resumable = new java.util.HashSet<>();
+    for (ObjectInfo info : store.list(base)) {
+      if (!info.key().endsWith("/" + Export.CHECKPOINT_FILE)) {
+        continue;
+      }
+      String exportDir =
+          info.key().substring(0, info.key().length() - Export.CHECKPOINT_FILE.length());
+      try (java.io.InputStream in = store.get(info.key())) {
+        dev.dbsnap.export.Checkpoint c =
+            dev.dbsnap.export.Checkpoint.fromJson(
+                new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        if (c.current() != null) {
+          resumable.add(c.current().uploadId());
+        }
+        kept.add(
+            "unfinished export "
+                + exportDir
+                + " ("
+                + c.finished().size()
+                + " objects finished): continue it with a resume, or discard it");
+      } catch (java.io.IOException | DbsnapException e) {
+        kept.add("export " + exportDir + ": its checkpoint is unreadable (" + e.getMessage() + ")");
+      }
+    }
+    for (dev.dbsnap.storage.PendingUpload u : store.pendingUploads(base)) {
+      String what = "upload " + u.uploadId() + " of " + u.key() + " started " + u.initiated();
+      if (resumable.contains(u.uploadId())) {
+        continue;
+      }
+      if (u.initiated().isBefore(before)) {
+        store.resumeMultipart(u.key(), u.uploadId()).abort();
+        removed.add("aborted " + what);
+      } else {
+        kept.add(what + ": younger than the cutoff, it may still be written");
+      }
+    }
+    for (String file : store.removeLeftovers(base, before)) {
+      removed.add("deleted leftover " + file);
+    }
+    return new Garbage(removed, kept);
+  }
+
+  /**
    * Restores the export in {@code exportDir} into {@code target}, an empty database (an SQLite file
    * is created), in one transaction: nothing is left in the target when it fails.
    *

@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
     description = {
       "Export a database (or some tables) to a directory or S3 as sql, csv, jsonl or json.",
       "The export goes to <to>/<export-id>/ with manifest.json written last. A dump killed by a crash",
-      "continues with --resume from its last uploaded part; Ctrl-C cancels and removes what it wrote."
+      "continues with --resume from its last uploaded part; Ctrl-C cancels and removes what it wrote.",
+      "A dropped source connection or an unavailable store is retried from the last checkpoint."
     })
 final class DumpCommand implements Callable<Integer> {
   @Mixin Common common;
@@ -108,6 +109,21 @@ final class DumpCommand implements Callable<Integer> {
   boolean overwrite;
 
   @Option(
+      names = "--retries",
+      defaultValue = "5",
+      description =
+          "retries of a transient failure in a row without a new uploaded part; an attempt that"
+              + " uploaded something starts the count again (default: ${DEFAULT-VALUE})")
+  int retries;
+
+  @Option(
+      names = "--retry-wait",
+      defaultValue = "1s",
+      converter = SnapshotCommand.DurationConverter.class,
+      description = "wait before the first retry, doubled for each further one (default: 1s)")
+  java.time.Duration retryWait;
+
+  @Option(
       names = {"-q", "--quiet"},
       description = "no progress output")
   boolean quiet;
@@ -175,6 +191,8 @@ final class DumpCommand implements Callable<Integer> {
               .excludeTables(excludeTables)
               .exportId(exportId)
               .overwrite(overwrite)
+              .retries(retries)
+              .retryWait(retryWait)
               .build();
       ProgressReporter progress = new ProgressReporter(err, quiet);
       AtomicBoolean cancelled = new AtomicBoolean();
@@ -203,6 +221,17 @@ final class DumpCommand implements Callable<Integer> {
                 public boolean cancelRequested() {
                   return cancelled.get();
                 }
+
+                @Override
+                public void retrying(Retry r) {
+                  progress.finish();
+                  err.println(
+                      "dbsnap: "
+                          + r.cause().getMessage()
+                          + "; retrying from the checkpoint in "
+                          + SnapshotCommand.DurationConverter.format(r.delay())
+                          + (r.progressed() ? "" : " (no progress in the last attempt)"));
+                }
               });
       if (!quiet) {
         err.println(
@@ -221,6 +250,14 @@ final class DumpCommand implements Callable<Integer> {
       Manifest manifest;
       try {
         manifest = resume ? export.resume() : export.run();
+      } catch (DbsnapException e) {
+        if (e.isTransient()
+            && !cancelled.get()
+            && store.head(export.exportDir() + Export.CHECKPOINT_FILE).isPresent()) {
+          throw new DbsnapException(
+              e.code(), e.getMessage() + ": run the same command with --resume to continue", e);
+        }
+        throw e;
       } finally {
         progress.finish();
         finished.countDown();

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       DumpCommand.class,
       RestoreCommand.class,
       VerifyCommand.class,
+      GcCommand.class,
       DemoCommand.class,
       ServeCommand.class,
       ExportCommand.class,

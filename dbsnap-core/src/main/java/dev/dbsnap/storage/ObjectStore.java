@@ -55,6 +55,14 @@ public interface ObjectStore extends AutoCloseable {
     return Optional.empty();
   }
 
+  /**
+   * Removes what interrupted writes left under {@code prefix} that no object or open upload owns,
+   * last modified before {@code olderThan}, and describes each. None by default.
+   */
+  default List<String> removeLeftovers(String prefix, java.time.Instant olderThan) {
+    return List.of();
+  }
+
   @Override
   void close();
 }
