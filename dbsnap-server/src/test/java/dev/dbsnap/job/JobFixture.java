@@ -35,6 +35,7 @@ final class JobFixture {
         Duration.ofMillis(50),
         3,
         Duration.ofMillis(200),
+        Duration.ZERO,
         2);
   }
 
