@@ -134,9 +134,13 @@ final class JobFixture {
   }
 
   static Job awaitState(JobService service, String id, JobState state) {
+    return awaitState(service, id, state, Duration.ofSeconds(30));
+  }
+
+  static Job awaitState(JobService service, String id, JobState state, Duration limit) {
     await(
         "job " + id + " to be " + state.wire(),
-        Duration.ofSeconds(30),
+        limit,
         () -> service.find(id).orElseThrow().state() == state);
     return service.find(id).orElseThrow();
   }
