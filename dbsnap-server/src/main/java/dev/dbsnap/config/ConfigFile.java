@@ -36,6 +36,7 @@ final class ConfigFile {
                   "poll",
                   "maxAttempts",
                   "retryBackoff",
+                  "maxRunTime",
                   "uploadConcurrency"),
           "webhooks", Set.of("secretEnv", "allowHosts", "timeout", "retryBase", "retryFor"),
           "retention", Set.of("exports", "orphanUploads", "janitorInterval"),

@@ -352,8 +352,10 @@ public final class ConfigLoader {
     Duration backoff =
         s.duration(
             "workers.retryBackoff", Duration.ofSeconds(10), Duration.ZERO, Duration.ofDays(1));
+    Duration maxRunTime =
+        s.durationOrOff("workers.maxRunTime", Duration.ofSeconds(1), Duration.ofDays(365));
     int upload = s.integer("workers.uploadConcurrency", 4, 1, 64);
-    return new Workers(count, leaseTtl, heartbeat, poll, maxAttempts, backoff, upload);
+    return new Workers(count, leaseTtl, heartbeat, poll, maxAttempts, backoff, maxRunTime, upload);
   }
 
   private static Webhooks webhooks(Settings s, Map<String, String> env) {

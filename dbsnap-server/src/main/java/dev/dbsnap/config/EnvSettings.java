@@ -40,6 +40,7 @@ final class EnvSettings {
     v.put("workers.poll", "DBSNAP_WORKERS_POLL");
     v.put("workers.maxAttempts", "DBSNAP_WORKERS_MAX_ATTEMPTS");
     v.put("workers.retryBackoff", "DBSNAP_WORKERS_RETRY_BACKOFF");
+    v.put("workers.maxRunTime", "DBSNAP_WORKERS_MAX_RUN_TIME");
     v.put("workers.uploadConcurrency", "DBSNAP_WORKERS_UPLOAD_CONCURRENCY");
     v.put("webhooks.secret", "DBSNAP_WEBHOOK_SECRET");
     v.put("webhooks.allowHosts", "DBSNAP_WEBHOOK_ALLOW_HOSTS");

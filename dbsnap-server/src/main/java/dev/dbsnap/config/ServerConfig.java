@@ -138,8 +138,14 @@ public record ServerConfig(
    * @param leaseTtl how long a claimed job stays owned without a heartbeat
    * @param heartbeat how often a running job renews its lease (well under leaseTtl)
    * @param poll how often an idle worker looks for queued jobs
-   * @param maxAttempts runs of a job before a transient failure fails it
-   * @param retryBackoff the wait before the first retry; doubled on each further one
+   * @param maxAttempts attempts in a row that fail transiently without progress (no new part or
+   *     object checkpointed) before the job fails; an attempt that made progress starts the count
+   *     again
+   * @param retryBackoff the wait before a retry after an attempt that made progress or the first
+   *     one that did not; doubled for each further attempt in a row without progress
+   * @param maxRunTime how long after a job first started a transient failure fails it instead of
+   *     being retried, whatever progress it makes; zero for no cap. A running attempt is never
+   *     stopped for it.
    * @param uploadConcurrency parts one job uploads at once
    */
   public record Workers(
@@ -149,7 +155,15 @@ public record ServerConfig(
       Duration poll,
       int maxAttempts,
       Duration retryBackoff,
-      int uploadConcurrency) {}
+      Duration maxRunTime,
+      int uploadConcurrency) {
+    public Workers {
+      Objects.requireNonNull(maxRunTime, "maxRunTime");
+      if (maxRunTime.isNegative()) {
+        throw new IllegalArgumentException("maxRunTime " + maxRunTime + " is negative");
+      }
+    }
+  }
 
   /**
    * @param secret the Standard Webhooks secret ({@code whsec_} + base64), or null: jobs with a

@@ -5,6 +5,7 @@ import dev.dbsnap.ByteSize;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,6 +124,18 @@ final class Settings {
           path, text + " is not between " + Units.format(min) + " and " + Units.format(max));
     }
     return d;
+  }
+
+  /**
+   * A limit that is off unless given: zero when not given or given as {@code 0} (with or without a
+   * unit), otherwise a duration between {@code min} and {@code max}.
+   */
+  Duration durationOrOff(String path, Duration min, Duration max) {
+    if (!has(path) || text(path, null).equals("0")) {
+      return Duration.ZERO;
+    }
+    Duration any = duration(path, Duration.ZERO, Duration.ZERO, ChronoUnit.FOREVER.getDuration());
+    return any.isZero() ? Duration.ZERO : duration(path, Duration.ZERO, min, max);
   }
 
   long size(String path, long dflt, long min, long max) {

@@ -10,7 +10,11 @@ final class ApiException extends RuntimeException {
   final String field;
 
   ApiException(int status, String type, String field, String detail) {
-    super(detail);
+    this(status, type, field, detail, null);
+  }
+
+  private ApiException(int status, String type, String field, String detail, Throwable cause) {
+    super(detail, cause);
     this.status = status;
     this.type = type;
     this.field = field;
@@ -18,6 +22,21 @@ final class ApiException extends RuntimeException {
 
   static ApiException badRequest(String detail) {
     return new ApiException(400, "malformed-request", null, detail);
+  }
+
+  /**
+   * The request body could not be read: the client's framing was broken (a bad chunk, a body
+   * shorter than its Content-Length, a connection closed mid-body), which is the client's fault and
+   * never the server's.
+   */
+  static ApiException unreadableBody(Throwable cause) {
+    return new ApiException(
+        400,
+        "malformed-request",
+        null,
+        "the request body could not be read: it ended early or its framing (chunked encoding,"
+            + " Content-Length) is malformed",
+        cause);
   }
 
   static ApiException tooLarge(int max) {

@@ -15,6 +15,7 @@ import dev.dbsnap.job.ExportRequest;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.eclipse.jetty.http.BadMessageException;
 
 /** Reads export requests from clients strictly: every bad value is named by its field. */
 final class ExportRequests {
@@ -35,13 +37,22 @@ final class ExportRequests {
   /**
    * Reads a request body of at most {@code max} bytes, checking the declared length first so a
    * large upload is refused before it is read.
+   *
+   * @throws ApiException 413 when the body is too large, 400 when it cannot be read (broken chunked
+   *     encoding, a body shorter than its Content-Length, a connection closed mid-body)
    */
-  static byte[] readBody(HttpServletRequest request, int max) throws IOException {
+  static byte[] readBody(HttpServletRequest request, int max) {
     if (request.getContentLengthLong() > max) {
       throw ApiException.tooLarge(max);
     }
-    InputStream in = request.getInputStream();
-    byte[] body = in.readNBytes(Math.min(max, Integer.MAX_VALUE - 9) + 1);
+    byte[] body;
+    try {
+      InputStream in = request.getInputStream();
+      body = in.readNBytes(Math.min(max, Integer.MAX_VALUE - 9) + 1);
+    } catch (IOException | UncheckedIOException | BadMessageException e) {
+      // Jetty reports broken framing as an EofException, or a BadMessageException
+      throw ApiException.unreadableBody(e);
+    }
     if (body.length > max) {
       throw ApiException.tooLarge(max);
     }

@@ -13,7 +13,8 @@ import org.eclipse.jetty.server.handler.ErrorHandler;
 /**
  * Problem documents for what Jetty refuses before the API sees it (a malformed URI, headers too
  * large), instead of its HTML error pages. The detail is the status's title: Jetty's own reason may
- * describe its internals.
+ * describe its internals. What the HTTP parser refuses is the client's fault whatever its status
+ * (Jetty answers 505 to an unknown HTTP version), so its type is always malformed-request.
  */
 final class JettyProblems extends ErrorHandler {
   JettyProblems() {
@@ -24,7 +25,7 @@ final class JettyProblems extends ErrorHandler {
   @Override
   public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
     fields.put(HttpHeader.CONTENT_TYPE, Problems.CONTENT_TYPE);
-    return ByteBuffer.wrap(document(status, null));
+    return ByteBuffer.wrap(document(status, "malformed-request", null));
   }
 
   @Override
@@ -37,16 +38,15 @@ final class JettyProblems extends ErrorHandler {
       throws IOException {
     baseRequest.setHandled(true);
     response.setContentType(Problems.CONTENT_TYPE);
-    byte[] body = document(code, request.getRequestURI());
+    byte[] body =
+        document(code, code >= 500 ? "internal" : "malformed-request", request.getRequestURI());
     response.setContentLength(body.length);
     response.getOutputStream().write(body);
   }
 
-  private static byte[] document(int status, String instance) {
+  private static byte[] document(int status, String type, String instance) {
     var doc = JobJson.MAPPER.createObjectNode();
-    doc.put(
-        "type",
-        "https://dbsnap.dev/problems/" + (status >= 500 ? "internal" : "malformed-request"));
+    doc.put("type", "https://dbsnap.dev/problems/" + type);
     doc.put("title", Problems.title(status));
     doc.put("status", status);
     doc.put(

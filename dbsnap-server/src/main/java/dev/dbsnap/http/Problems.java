@@ -7,6 +7,7 @@ import dev.dbsnap.InvalidInputException;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.Locale;
+import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.io.EofException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,10 @@ final class Problems {
 
   static Problem of(Throwable e) {
     if (e instanceof ApiException a) {
+      if (a.getCause() != null) {
+        // a body the client's framing broke: worth a line, never a stack trace
+        LOG.info("answering {}: {} ({})", a.status, a.getMessage(), describe(a.getCause()));
+      }
       return new Problem(a.status, a.type, a.getMessage(), a.field);
     }
     if (e instanceof DbsnapException d) {
@@ -71,7 +76,33 @@ final class Problems {
         default -> internal(e);
       };
     }
-    return internal(e);
+    Problem framing = framing(e);
+    return framing != null ? framing : internal(e);
+  }
+
+  /**
+   * A request Jetty could not read (its chunked encoding broken, its body shorter than its
+   * Content-Length) that reached here without {@link ApiException#unreadableBody}: the client's
+   * fault, answered 400 (or the 4xx Jetty chose) with one line in the log; null for other failures.
+   */
+  private static Problem framing(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BadMessageException || t instanceof EofException) {
+        int status =
+            t instanceof BadMessageException b && b.getCode() >= 400 && b.getCode() < 500
+                ? b.getCode()
+                : 400;
+        ApiException unreadable = ApiException.unreadableBody(t);
+        LOG.info("answering {}: {} ({})", status, unreadable.getMessage(), describe(t));
+        return new Problem(status, unreadable.type, unreadable.getMessage(), null);
+      }
+    }
+    return null;
+  }
+
+  /** A failure in one line: its class and message, never its stack. */
+  private static String describe(Throwable t) {
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
   }
 
   private static Problem unavailable(DbsnapException e, String type, String detail) {
@@ -164,14 +195,20 @@ final class Problems {
       case 403 -> "Forbidden";
       case 404 -> "Not Found";
       case 405 -> "Method Not Allowed";
+      case 408 -> "Request Timeout";
       case 409 -> "Conflict";
       case 410 -> "Gone";
       case 413 -> "Content Too Large";
+      case 414 -> "URI Too Long";
       case 415 -> "Unsupported Media Type";
       case 416 -> "Range Not Satisfiable";
       case 422 -> "Unprocessable Content";
+      case 426 -> "Upgrade Required";
+      case 431 -> "Request Header Fields Too Large";
+      case 501 -> "Not Implemented";
       case 502 -> "Bad Gateway";
       case 503 -> "Service Unavailable";
+      case 505 -> "HTTP Version Not Supported";
       default -> status >= 500 ? "Internal Server Error" : "Error";
     };
   }

@@ -5,6 +5,7 @@ import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.Export;
 import dev.dbsnap.config.ServerConfig;
+import dev.dbsnap.config.Units;
 import dev.dbsnap.export.Checkpoint;
 import dev.dbsnap.export.ExportListener;
 import dev.dbsnap.export.ExportOptions;
@@ -57,6 +58,12 @@ final class JobRun implements ExportListener {
    * itself.
    */
   volatile boolean finishing;
+
+  /**
+   * Set once this run stored a checkpoint (a new part or object): the attempt made progress, so a
+   * transient failure does not spend the job's retry budget.
+   */
+  private volatile boolean advanced;
 
   /** When the lease runs out unless renewed, by the service clock (epoch millis). */
   volatile long leaseDeadline;
@@ -258,25 +265,16 @@ final class JobRun implements ExportListener {
             ? e.getMessage()
             : "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage();
     String wire = code.name().toLowerCase(Locale.ROOT);
-    int maxAttempts = ctx.config().workers().maxAttempts();
-    if (transientFailure(e) && claimed.attempts() < maxAttempts) {
-      Duration delay = retryDelay(claimed.attempts());
-      if (ctx.leases().retry(lease, delay, wire, message)) {
-        ctx.metrics().retried();
-        log.warn(
-            "job {} failed on attempt {} of {} and is retried in {} ms: {}",
-            id,
-            claimed.attempts(),
-            maxAttempts,
-            delay.toMillis(),
-            message);
-      } else {
-        lost();
-      }
-      return;
-    }
     if (transientFailure(e)) {
-      message = message + " (gave up after " + claimed.attempts() + " attempts)";
+      // Only attempts that stored no checkpoint spend the budget: a job that advances on every
+      // attempt (its source connection dropped every few minutes, say) is never given up on for it.
+      int stalled = advanced ? 0 : claimed.stalledAttempts() + 1;
+      String gaveUp = gaveUp(stalled);
+      if (gaveUp == null) {
+        retry(stalled, wire, message);
+        return;
+      }
+      message = message + " (" + gaveUp + ")";
     }
     // Failed first, then discarded: objects deleted under a job that is still running would be
     // listed as finished by its checkpoint when another worker resumed it.
@@ -288,6 +286,48 @@ final class JobRun implements ExportListener {
       } else {
         log.warn("job {} failed: {}", id, message);
       }
+    } else {
+      lost();
+    }
+  }
+
+  /**
+   * Why a job whose attempt failed transiently is not retried, or null when it is: the run-time cap
+   * has passed since it first started, or too many attempts in a row made no progress.
+   */
+  private String gaveUp(int stalled) {
+    ServerConfig.Workers workers = ctx.config().workers();
+    Duration cap = workers.maxRunTime();
+    if (!cap.isZero() && ctx.clock().millis() - claimed.startedAt() >= cap.toMillis()) {
+      return "gave up: the job first started more than workers.maxRunTime "
+          + Units.format(cap)
+          + " ago";
+    }
+    if (stalled >= workers.maxAttempts()) {
+      return "gave up after "
+          + stalled
+          + (stalled == 1 ? " attempt" : " attempts in a row")
+          + " without progress"
+          + (claimed.attempts() > stalled ? ", " + claimed.attempts() + " attempts in all" : "");
+    }
+    return null;
+  }
+
+  private void retry(int stalled, String wire, String message) {
+    String id = lease.jobId();
+    // The backoff grows with the attempts that made no progress: one that advanced waits the base.
+    Duration delay = retryDelay(stalled);
+    if (ctx.leases().retry(lease, delay, stalled, wire, message)) {
+      ctx.metrics().retried();
+      log.warn(
+          "job {} failed on attempt {} ({}) and is retried in {} ms: {}",
+          id,
+          claimed.attempts(),
+          stalled == 0
+              ? "it made progress"
+              : stalled + " of " + ctx.config().workers().maxAttempts() + " without progress",
+          delay.toMillis(),
+          message);
     } else {
       lost();
     }
@@ -348,9 +388,10 @@ final class JobRun implements ExportListener {
     }
   }
 
-  private Duration retryDelay(int attempts) {
+  /** The base backoff after up to one stalled attempt, doubled for each further one, capped. */
+  private Duration retryDelay(int stalled) {
     Duration base = ctx.config().workers().retryBackoff();
-    int doublings = Math.min(Math.max(0, attempts - 1), 20);
+    int doublings = Math.min(Math.max(0, stalled - 1), 20);
     Duration delay = base.multipliedBy(1L << doublings);
     Duration cap = Duration.ofHours(1);
     return delay.compareTo(cap) > 0 ? cap : delay;
@@ -403,7 +444,9 @@ final class JobRun implements ExportListener {
       bytesCounted = Math.max(bytesCounted, bytes);
     }
     try {
-      if (!ctx.leases().saveCheckpoint(lease, checkpoint.toJson())) {
+      if (ctx.leases().saveCheckpoint(lease, checkpoint.toJson())) {
+        advanced = true;
+      } else {
         leaseLost = true;
       }
     } catch (DbsnapException e) {

@@ -20,13 +20,22 @@ final class Leases {
   /** What a worker holds: the job, who it is and the version its claim set. */
   record Lease(String jobId, String owner, long version, String runId) {}
 
-  /** A claimed job: what to run and where it stood. */
+  /**
+   * A claimed job: what to run and where it stood.
+   *
+   * @param attempts claims of the job so far, this one included
+   * @param stalledAttempts attempts in a row before this one that failed without progress
+   * @param startedAt when the job was first claimed (epoch millis)
+   * @param previousOwner the owner whose lease expired when this claim took the job over, or null
+   */
   record Claimed(
       Lease lease,
       ExportRequest request,
       String checkpointJson,
       boolean cancelRequested,
       int attempts,
+      int stalledAttempts,
+      long startedAt,
       String previousOwner) {}
 
   /**
@@ -102,7 +111,8 @@ final class Leases {
           }
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT request_json, checkpoint_json, cancel_requested, attempts FROM jobs WHERE id = ?")) {
+                  "SELECT request_json, checkpoint_json, cancel_requested, attempts,"
+                      + " stalled_attempts, started_at FROM jobs WHERE id = ?")) {
             ps.setString(1, id);
             try (ResultSet rs = ps.executeQuery()) {
               rs.next();
@@ -113,6 +123,8 @@ final class Leases {
                       rs.getString(2),
                       rs.getInt(3) != 0,
                       rs.getInt(4),
+                      rs.getInt(5),
+                      rs.getLong(6),
                       previousOwner));
             }
           }
@@ -209,8 +221,13 @@ final class Leases {
         now);
   }
 
-  /** Puts the job back in the queue to run after {@code runAfter}, keeping its checkpoint. */
-  boolean retry(Lease lease, Duration delay, String code, String message) {
+  /**
+   * Puts the job back in the queue to run after {@code delay}, keeping its checkpoint.
+   *
+   * @param stalledAttempts attempts in a row without progress, this one included: 0 when this run
+   *     stored a checkpoint
+   */
+  boolean retry(Lease lease, Duration delay, int stalledAttempts, String code, String message) {
     // The run ends, and the backoff starts, at the decision: waiting for the control database's
     // write lock must not shorten the delay between this run's end and the next run's start.
     long now = clock.millis();
@@ -218,9 +235,10 @@ final class Leases {
         lease,
         "retry",
         now,
-        "state = 'queued', run_after = ?, error_code = ?, error_message = ?,"
+        "state = 'queued', run_after = ?, stalled_attempts = ?, error_code = ?, error_message = ?,"
             + " lease_owner = NULL, lease_expires_at = NULL",
         now + delay.toMillis(),
+        stalledAttempts,
         code,
         message);
   }

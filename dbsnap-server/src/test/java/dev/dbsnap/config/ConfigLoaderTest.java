@@ -69,6 +69,7 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(1),
                 5,
                 Duration.ofSeconds(10),
+                Duration.ZERO,
                 4));
     assertThat(c.webhooks().secret()).isNull();
     assertThat(c.webhooks().allowHosts()).isEmpty();
@@ -338,6 +339,30 @@ class ConfigLoaderTest {
     assertThat(c.retention().exports()).isEqualTo(Duration.ofDays(30));
     assertThat(c.retention().orphanUploads()).isEqualTo(Duration.ofMinutes(90));
     assertThat(c.webhooks().retryFor()).isEqualTo(Duration.ofMinutes(10));
+  }
+
+  @Test
+  void the_run_time_cap_is_off_unless_set_and_0_turns_it_off() throws IOException {
+    assertThat(load(null, Map.of()).config().workers().maxRunTime()).isZero();
+    assertThat(load(file("workers: {maxRunTime: 6h}"), Map.of()).config().workers().maxRunTime())
+        .isEqualTo(Duration.ofHours(6));
+    assertThat(
+            load(file("workers: {maxRunTime: 6h}"), Map.of("DBSNAP_WORKERS_MAX_RUN_TIME", "PT90M"))
+                .config()
+                .workers()
+                .maxRunTime())
+        .isEqualTo(Duration.ofMinutes(90));
+    for (String off : new String[] {"0", "0s", "PT0S"}) {
+      assertThat(
+              load(file("workers: {maxRunTime: 2d}"), Map.of("DBSNAP_WORKERS_MAX_RUN_TIME", off))
+                  .config()
+                  .workers()
+                  .maxRunTime())
+          .as(off)
+          .isZero();
+    }
+    assertThat(load(file("workers: {maxRunTime: 0}"), Map.of()).config().workers().maxRunTime())
+        .isZero();
   }
 
   @Test

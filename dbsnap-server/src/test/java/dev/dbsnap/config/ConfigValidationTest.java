@@ -66,6 +66,18 @@ class ConfigValidationTest {
             "workers: {maxAttempts: 0}",
             "dbsnap.yaml: workers.maxAttempts: 0 is not between 1 and 100"),
         file(
+            "workers: {maxRunTime: 500ms}",
+            "dbsnap.yaml: workers.maxRunTime: 500ms is not between 1s and 365d"),
+        file(
+            "workers: {maxRunTime: 2}",
+            "dbsnap.yaml: workers.maxRunTime: '2' has no unit: write e.g. 2s or 2ms"),
+        env(
+            Map.of("DBSNAP_WORKERS_MAX_RUN_TIME", "400d"),
+            "DBSNAP_WORKERS_MAX_RUN_TIME: workers.maxRunTime: 400d is not between 1s and 365d"),
+        env(
+            Map.of("DBSNAP_WORKERS_MAX_RUN_TIME", "forever"),
+            "DBSNAP_WORKERS_MAX_RUN_TIME: workers.maxRunTime: 'forever' is not a duration"),
+        file(
             "workers: {uploadConcurrency: 100}",
             "dbsnap.yaml: workers.uploadConcurrency: 100 is not between 1 and 64"),
         file(

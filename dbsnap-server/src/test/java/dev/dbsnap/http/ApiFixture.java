@@ -118,6 +118,7 @@ final class ApiFixture implements AutoCloseable {
                 Duration.ofMillis(50),
                 3,
                 Duration.ofMillis(100),
+                Duration.ZERO,
                 1),
             new ServerConfig.Webhooks(
                 "whsec_" + Base64.getEncoder().encodeToString(secret),

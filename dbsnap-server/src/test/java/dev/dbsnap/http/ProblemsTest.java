@@ -43,6 +43,24 @@ class ProblemsTest {
   }
 
   @Test
+  void a_request_jetty_could_not_read_is_a_400_however_it_was_wrapped() {
+    Problems.Problem cut =
+        Problems.of(new java.io.UncheckedIOException(new org.eclipse.jetty.io.EofException("x")));
+    assertThat(cut.status()).isEqualTo(400);
+    assertThat(cut.type()).isEqualTo("malformed-request");
+    assertThat(cut.detail()).startsWith("the request body could not be read");
+
+    assertThat(Problems.of(new RuntimeException(new org.eclipse.jetty.http.BadMessageException())))
+        .extracting(Problems.Problem::status, Problems.Problem::type)
+        .containsExactly(400, "malformed-request");
+    assertThat(Problems.of(new org.eclipse.jetty.http.BadMessageException(431)).status())
+        .isEqualTo(431);
+    assertThat(Problems.of(new org.eclipse.jetty.http.BadMessageException(500)).status())
+        .as("nothing the client sent is the server's fault")
+        .isEqualTo(400);
+  }
+
+  @Test
   void an_unreachable_source_stays_a_503_to_try_again_later() {
     Problems.Problem p =
         Problems.of(new DbsnapException(ErrorCode.SOURCE_UNAVAILABLE, "connection refused"));

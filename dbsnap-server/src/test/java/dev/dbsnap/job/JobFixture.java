@@ -35,6 +35,7 @@ final class JobFixture {
         Duration.ofMillis(50),
         3,
         Duration.ofMillis(200),
+        Duration.ZERO,
         2);
   }
 
@@ -133,9 +134,13 @@ final class JobFixture {
   }
 
   static Job awaitState(JobService service, String id, JobState state) {
+    return awaitState(service, id, state, Duration.ofSeconds(30));
+  }
+
+  static Job awaitState(JobService service, String id, JobState state, Duration limit) {
     await(
         "job " + id + " to be " + state.wire(),
-        Duration.ofSeconds(30),
+        limit,
         () -> service.find(id).orElseThrow().state() == state);
     return service.find(id).orElseThrow();
   }

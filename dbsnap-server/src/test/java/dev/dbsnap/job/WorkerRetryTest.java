@@ -52,7 +52,7 @@ class WorkerRetryTest {
         assertThat(failed.error().message())
             .contains(demo.toString())
             .contains("does not exist")
-            .endsWith("(gave up after 3 attempts)");
+            .endsWith("(gave up after 3 attempts in a row without progress)");
         List<WorkerLeaseTest.Run> runs = WorkerLeaseTest.runs(control);
         assertThat(runs)
             .extracting(WorkerLeaseTest.Run::outcome)
@@ -82,6 +82,7 @@ class WorkerRetryTest {
             Duration.ofMillis(50),
             3,
             Duration.ofMinutes(1),
+            Duration.ZERO,
             2);
     PrometheusRegistry registry = new PrometheusRegistry();
     try (ObjectStore store = LocalObjectStore.open(dir.resolve("store"))) {
