@@ -217,16 +217,8 @@ public final class Export {
     }
   }
 
-  /** Bytes and objects a checkpoint has recorded as uploaded, as one growing number. */
   private static long uploaded(Checkpoint c) {
-    if (c == null) {
-      return 0;
-    }
-    long n = c.finished().size();
-    for (Checkpoint.FinishedObject f : c.finished()) {
-      n += f.bytes();
-    }
-    return c.current() == null ? n : n + c.current().parts().size() + c.current().bytes();
+    return c == null ? 0 : c.progressMark();
   }
 
   private Duration retryWait(int inARow) {

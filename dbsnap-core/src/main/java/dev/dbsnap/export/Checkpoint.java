@@ -136,6 +136,19 @@ public record Checkpoint(
     }
   }
 
+  /**
+   * How far the export got, as one number that grows with every uploaded part and finished object:
+   * of two checkpoints of one export, the later one has a larger mark exactly when something new
+   * was stored in between. A checkpoint taken when an upload starts does not move it.
+   */
+  public long progressMark() {
+    long mark = finished.size();
+    for (FinishedObject f : finished) {
+      mark += f.bytes();
+    }
+    return current == null ? mark : mark + current.parts().size() + current.bytes();
+  }
+
   public String toJson() {
     try {
       return JSON.writeValueAsString(this);

@@ -74,6 +74,7 @@ final class JobRun implements ExportListener {
   private long runStartNanos;
   private long lastProgressNanos;
   private long rowsAtStart;
+  private long markAtStart;
   private long rowsCounted;
   private long bytesCounted;
   private long finishedBytes;
@@ -183,6 +184,7 @@ final class JobRun implements ExportListener {
         bytes += resumeFrom.current().bytes();
       }
     }
+    markAtStart = resumeFrom == null ? 0 : resumeFrom.progressMark();
     rowsAtStart = rows;
     rowsCounted = rows;
     bytesCounted = bytes;
@@ -445,7 +447,10 @@ final class JobRun implements ExportListener {
     }
     try {
       if (ctx.leases().saveCheckpoint(lease, checkpoint.toJson())) {
-        advanced = true;
+        // a checkpoint taken as an upload starts stores nothing new
+        if (checkpoint.progressMark() > markAtStart) {
+          advanced = true;
+        }
       } else {
         leaseLost = true;
       }
