@@ -105,7 +105,9 @@ final class DumpCommand implements Callable<Integer> {
 
   @Option(
       names = "--overwrite",
-      description = "replace an export of the same id, or an unfinished one, in the destination")
+      description =
+          "replace an export of the same id, remove unfinished exports and what crashed ones left"
+              + " (open uploads, temporary files) in the destination")
   boolean overwrite;
 
   @Option(
@@ -168,6 +170,14 @@ final class DumpCommand implements Callable<Integer> {
         }
         for (String id : unfinished) {
           dbsnap.discard(id + "/");
+        }
+        if (overwrite) {
+          // and what crashed exports left that nothing can resume: open uploads, temporary files
+          for (String line : dbsnap.collectGarbage("", dbsnap.clock().instant()).removed()) {
+            if (!quiet) {
+              err.println("dbsnap: " + line);
+            }
+          }
         }
         if (exportId != null && !overwrite && !store.list(exportId + "/").isEmpty()) {
           throw new DbsnapException(
