@@ -205,7 +205,7 @@ final class PartWriter extends OutputStream {
 
   private void seal() {
     if (upload == null) {
-      upload = store.startMultipart(key);
+      upload = store.startMultipart(key, partSize);
     }
     int number = nextPartNumber++;
     if (number > 10_000) {

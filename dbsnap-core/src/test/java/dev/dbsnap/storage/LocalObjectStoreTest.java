@@ -28,7 +28,7 @@ class LocalObjectStoreTest extends ObjectStoreContractTest {
   @Test
   void parts_in_progress_are_not_listed_as_objects() {
     ObjectStore store = newStore();
-    MultipartUpload upload = store.startMultipart("a/b.bin");
+    MultipartUpload upload = store.startMultipart("a/b.bin", MIN_PART);
     upload.uploadPart(1, new byte[] {1, 2, 3}, 3);
     assertThat(store.list("")).isEmpty();
     upload.abort();
