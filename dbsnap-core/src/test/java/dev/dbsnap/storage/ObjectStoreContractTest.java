@@ -182,6 +182,74 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
+  void parts_uploaded_last_first_with_a_short_last_part_complete_to_the_exact_bytes()
+      throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("backwards.bin", MIN_PART);
+    byte[] first = bytes(MIN_PART, 31);
+    byte[] second = bytes(MIN_PART, 32);
+    byte[] last = bytes(MIN_PART / 3, 33);
+    String etag3 = upload.uploadPart(3, last, last.length);
+    String etag2 = upload.uploadPart(2, second, second.length);
+    String etag1 = upload.uploadPart(1, first, first.length);
+
+    upload.complete(
+        List.of(
+            new CompletedPart(1, etag1, first.length),
+            new CompletedPart(2, etag2, second.length),
+            new CompletedPart(3, etag3, last.length)));
+
+    assertThat(read(store, "backwards.bin")).isEqualTo(concat(first, second, last));
+    assertThat(store.head("backwards.bin"))
+        .hasValueSatisfying(i -> assertThat(i.size()).isEqualTo(2L * MIN_PART + last.length));
+  }
+
+  @Test
+  void the_last_part_uploaded_again_shorter_gives_the_shorter_object() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("shrunk.bin", MIN_PART);
+    byte[] first = bytes(MIN_PART, 41);
+    byte[] longer = bytes(MIN_PART - 1, 42);
+    byte[] shorter = bytes(10, 43);
+    String etag1 = upload.uploadPart(1, first, first.length);
+    upload.uploadPart(2, longer, longer.length);
+    String etag2 = upload.uploadPart(2, shorter, shorter.length);
+
+    upload.complete(
+        List.of(
+            new CompletedPart(1, etag1, first.length),
+            new CompletedPart(2, etag2, shorter.length)));
+
+    assertThat(read(store, "shrunk.bin")).isEqualTo(concat(first, shorter));
+  }
+
+  @Test
+  void a_completion_listing_a_part_never_uploaded_fails_and_leaves_the_upload_open()
+      throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("incomplete.bin", MIN_PART);
+    byte[] first = bytes(MIN_PART, 51);
+    byte[] last = bytes(100, 52);
+    String etag1 = upload.uploadPart(1, first, first.length);
+    CompletedPart part1 = new CompletedPart(1, etag1, first.length);
+    CompletedPart part2 = new CompletedPart(2, "0123abcd", last.length);
+
+    assertThatThrownBy(() -> upload.complete(List.of(part1, part2)))
+        .isInstanceOfSatisfying(
+            DbsnapException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UPLOAD_FAILED))
+        .hasMessageContaining("incomplete.bin");
+    assertThat(store.head("incomplete.bin")).isEmpty();
+    assertThat(store.pendingUploads(""))
+        .extracting(PendingUpload::uploadId)
+        .containsExactly(upload.uploadId());
+
+    String etag2 = upload.uploadPart(2, last, last.length);
+    upload.complete(List.of(part1, new CompletedPart(2, etag2, last.length)));
+    assertThat(read(store, "incomplete.bin")).isEqualTo(concat(first, last));
+    assertThat(store.pendingUploads("")).isEmpty();
+  }
+
+  @Test
   void nothing_is_visible_at_the_key_before_the_upload_completes() throws IOException {
     ObjectStore store = store();
     MultipartUpload upload = store.startMultipart("pending.bin", MIN_PART);
