@@ -191,6 +191,9 @@ final class LocalUpload implements MultipartUpload {
       }
     }
     try {
+      if (!Files.isDirectory(dir)) {
+        throw new NoSuchFileException(dir.toString());
+      }
       long size = 0;
       for (CompletedPart p : sorted) {
         size += checkedSize(p, p.number() == sorted.size());
@@ -219,8 +222,8 @@ final class LocalUpload implements MultipartUpload {
     try {
       discard();
     } catch (IOException e) {
-      // The object is whole and visible. What is left is a pending upload of a few bytes without
-      // data, which pendingUploads lists and an abort (or removeLeftovers) removes.
+      // The object is whole and visible. What is left is either a pending upload without data,
+      // which an abort removes, or a temporary directory, which removeLeftovers removes.
     }
   }
 

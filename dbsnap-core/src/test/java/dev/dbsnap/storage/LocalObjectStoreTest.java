@@ -223,6 +223,25 @@ class LocalObjectStoreTest extends ObjectStoreContractTest {
   }
 
   @Test
+  void an_aborted_upload_takes_neither_parts_nor_a_completion() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("gone/x.bin", PART);
+    String etag = upload.uploadPart(1, bytes(10, 1), 10);
+    upload.abort();
+
+    assertThatThrownBy(() -> upload.uploadPart(2, bytes(10, 2), 10))
+        .isInstanceOfSatisfying(
+            DbsnapException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UPLOAD_FAILED))
+        .hasMessageContaining("was aborted");
+    assertThatThrownBy(() -> upload.complete(List.of(new CompletedPart(1, etag, 10))))
+        .isInstanceOfSatisfying(
+            DbsnapException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UPLOAD_FAILED))
+        .hasMessageContaining("was aborted or completed already");
+    assertThat(files()).isEmpty();
+    assertThat(storeRoot().resolve("gone")).doesNotExist();
+  }
+
+  @Test
   void a_put_that_fails_removes_its_temporary_file() throws IOException {
     ObjectStore store = store();
     store.put("dir/inside", new byte[1]);
@@ -258,7 +277,8 @@ class LocalObjectStoreTest extends ObjectStoreContractTest {
     assertThat(store.removeLeftovers("exports/e1/", cutoff)).containsExactly(oldInE1.toString());
     assertThat(store.removeLeftovers("exports/e", cutoff))
         .containsExactlyInAnyOrder(oldInExports.toString(), oldInE2.toString());
-    assertThat(store.removeLeftovers("", cutoff)).containsExactly(oldInOther.toString());
+    ObjectStore forwarding = new ForwardingObjectStore(store) {};
+    assertThat(forwarding.removeLeftovers("", cutoff)).containsExactly(oldInOther.toString());
 
     assertThat(young).exists();
     assertThat(store.list("")).extracting(ObjectInfo::key).hasSize(3);
