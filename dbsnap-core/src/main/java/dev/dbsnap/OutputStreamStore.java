@@ -127,7 +127,7 @@ final class OutputStreamStore implements ObjectStore {
   }
 
   @Override
-  public MultipartUpload startMultipart(String key) {
+  public MultipartUpload startMultipart(String key, int partSize) {
     write(() -> begin(key));
     return new Upload(key);
   }

@@ -25,9 +25,9 @@ class GcCommandTest {
   /** An upload nobody continues, and an unfinished export whose checkpoint names its upload. */
   private static String[] leaveDebris(Path to) {
     try (ObjectStore store = LocalObjectStore.open(to)) {
-      MultipartUpload stray = store.startMultipart("20261201T000000Z/big.csv");
+      MultipartUpload stray = store.startMultipart("20261201T000000Z/big.csv", 5 << 20);
       stray.uploadPart(1, new byte[100], 100);
-      MultipartUpload resumable = store.startMultipart("keep/big.csv");
+      MultipartUpload resumable = store.startMultipart("keep/big.csv", 5 << 20);
       resumable.uploadPart(1, new byte[100], 100);
       Checkpoint checkpoint =
           new Checkpoint(

@@ -226,7 +226,7 @@ final class PartWriter extends OutputStream {
 
   private void seal() {
     if (upload == null) {
-      upload = store.startMultipart(key);
+      upload = store.startMultipart(key, partSize);
       // Before the first part is sent: a crash from here on leaves a checkpoint naming the
       // upload, which a resume continues (or aborts) instead of leaving it open.
       PartState start =

@@ -3,6 +3,7 @@ package dev.dbsnap.storage;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -40,8 +41,8 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   }
 
   @Override
-  public MultipartUpload startMultipart(String key) {
-    return wrap(delegate.startMultipart(key));
+  public MultipartUpload startMultipart(String key, int partSize) {
+    return wrap(delegate.startMultipart(key, partSize));
   }
 
   @Override
@@ -72,6 +73,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   @Override
   public List<PendingUpload> pendingUploads(String prefix) {
     return delegate.pendingUploads(prefix);
+  }
+
+  @Override
+  public List<String> removeLeftovers(String prefix, Instant olderThan) {
+    return delegate.removeLeftovers(prefix, olderThan);
   }
 
   @Override

@@ -4,27 +4,42 @@ import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 
 /**
- * Objects as files under a root directory, with the same semantics as S3: multipart uploads keep
- * their parts in {@code .dbsnap-uploads/{uploadId}/} and completion assembles them into a temporary
- * file that is renamed into place, so a reader never sees a half-written object.
+ * Objects as files under a root directory, with the same semantics as S3: a reader sees a whole
+ * object or none. Thread-safe; several processes may share one root.
+ *
+ * <p>An object is the file at its key. {@link #put} writes a temporary file {@code .dbsnap-*.tmp}
+ * beside it and renames it into place. A multipart upload lives in {@code .dbsnap-uploads/{id}/}:
+ * {@code key}, {@code part-size}, {@code data} (the object being assembled, part n written at
+ * offset (n-1)·partSize) and for each part uploaded an {@code n.part} record of its size and
+ * CRC32C, written after its bytes. Completion checks the records against the parts listed,
+ * truncates {@code data} to the object's size and renames it to the key, then removes the
+ * directory: no byte is copied, and the disk never holds more than the object (plus a few bytes a
+ * part), where copying parts into place needed twice its size. The upload's directory is made under
+ * a temporary name and renamed to its id once it holds {@code key} and {@code part-size}; an abort
+ * renames it to a temporary name before deleting it.
+ *
+ * <p>What failures leave: a failed part write leaves no record of that part (its bytes are
+ * overwritten by the retry); a failed completion leaves the upload as it was, to be completed again
+ * or aborted; a failed put deletes its temporary file. A process that dies mid-write leaves {@code
+ * .dbsnap-*.tmp} files beside objects and temporary directories in {@code .dbsnap-uploads/}, which
+ * {@link #removeLeftovers} removes, and open uploads, which {@link #pendingUploads} lists and an
+ * abort removes. An upload an older dbsnap started (one file a part, no {@code part-size}) can be
+ * listed and aborted, but continuing or completing it fails with RESUME_FAILED, so a resumed export
+ * writes that object again.
  */
 public final class LocalObjectStore implements ObjectStore {
   static final String UPLOADS = ".dbsnap-uploads";
@@ -47,7 +62,7 @@ public final class LocalObjectStore implements ObjectStore {
   public void checkAccess() {
     try {
       Files.createDirectories(root);
-      Path probe = Files.createTempFile(root, ".dbsnap-probe", ".tmp");
+      Path probe = LocalTree.createTemporaryFile(root);
       Files.delete(probe);
     } catch (IOException | SecurityException e) {
       throw new DbsnapException(
@@ -68,56 +83,49 @@ public final class LocalObjectStore implements ObjectStore {
   @Override
   public void put(String key, byte[] data) {
     Path target = resolve(key);
+    Path tmp = null;
     try {
       Files.createDirectories(target.getParent());
-      Path tmp = Files.createTempFile(target.getParent(), ".dbsnap-", ".tmp");
+      tmp = LocalTree.createTemporaryFile(target.getParent());
       Files.write(tmp, data);
-      moveIntoPlace(tmp, target);
+      LocalTree.moveIntoPlace(tmp, target);
     } catch (IOException e) {
+      LocalTree.deleteQuietly(tmp, e);
       throw new DbsnapException(
           ErrorCode.UPLOAD_FAILED, "cannot write " + target + ": " + e.getMessage(), e);
     }
   }
 
-  private static void moveIntoPlace(Path tmp, Path target) throws IOException {
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
   @Override
-  public MultipartUpload startMultipart(String key) {
-    resolve(key);
-    String id = UUID.randomUUID().toString();
-    Path dir = root.resolve(UPLOADS).resolve(id);
+  public MultipartUpload startMultipart(String key, int partSize) {
+    if (partSize < 1) {
+      throw new IllegalArgumentException("part size " + partSize + " is not positive");
+    }
+    Path target = resolve(key);
     try {
-      Files.createDirectories(dir);
-      Files.writeString(dir.resolve("key"), key);
+      return LocalUpload.start(root.resolve(UPLOADS), key, target, partSize);
     } catch (IOException e) {
       throw new DbsnapException(
           ErrorCode.STORE_UNAVAILABLE,
           "cannot start an upload in " + root + ": " + e.getMessage(),
           e);
     }
-    return new LocalUpload(key, id, dir);
   }
 
   @Override
   public MultipartUpload resumeMultipart(String key, String uploadId) {
-    Path dir = root.resolve(UPLOADS).resolve(uploadId).normalize();
+    Path uploads = root.resolve(UPLOADS);
+    Path dir = uploads.resolve(uploadId).normalize();
     try {
-      if (!dir.getParent().equals(root.resolve(UPLOADS))
-          || !Files.readString(dir.resolve("key")).equals(key)) {
+      if (!uploads.equals(dir.getParent()) || uploadId.startsWith(".")) {
         throw new NoSuchFileException(dir.toString());
       }
+      return LocalUpload.resume(dir, key, resolve(key));
     } catch (IOException e) {
       throw new DbsnapException(
           ErrorCode.RESUME_FAILED,
           "upload " + uploadId + " of " + key + " no longer exists in " + root);
     }
-    return new LocalUpload(key, uploadId, dir);
   }
 
   @Override
@@ -139,7 +147,7 @@ public final class LocalObjectStore implements ObjectStore {
   public Optional<ObjectInfo> head(String key) {
     Path path = resolve(key);
     try {
-      return Optional.of(info(key, path));
+      return Optional.of(info(key, Files.readAttributes(path, BasicFileAttributes.class)));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
@@ -148,35 +156,35 @@ public final class LocalObjectStore implements ObjectStore {
     }
   }
 
-  private static ObjectInfo info(String key, Path path) throws IOException {
-    long size = Files.size(path);
-    FileTime modified = Files.getLastModifiedTime(path);
-    return new ObjectInfo(
-        key, size, Long.toHexString(size) + "-" + Long.toHexString(modified.toMillis()));
-  }
-
   @Override
   public List<ObjectInfo> list(String prefix) {
     if (!Files.isDirectory(root)) {
       return List.of();
     }
     List<ObjectInfo> result = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        String key = root.relativize(p).toString().replace('\\', '/');
-        if (key.startsWith(UPLOADS + "/") || p.getFileName().toString().startsWith(".dbsnap-")) {
-          continue;
-        }
-        if (key.startsWith(prefix)) {
-          result.add(info(key, p));
-        }
-      }
+    try {
+      walk(
+          root,
+          (dir, attributes) -> true,
+          (file, attributes) -> {
+            String key = root.relativize(file).toString().replace('\\', '/');
+            // files named .dbsnap-* are this store's own (temporary files of older versions too)
+            if (!file.getFileName().toString().startsWith(".dbsnap-") && key.startsWith(prefix)) {
+              result.add(info(key, attributes));
+            }
+          });
     } catch (IOException e) {
       throw new DbsnapException(
           ErrorCode.STORE_UNAVAILABLE, "cannot list " + root + ": " + e.getMessage(), e);
     }
     result.sort(Comparator.comparing(ObjectInfo::key));
     return result;
+  }
+
+  private static ObjectInfo info(String key, BasicFileAttributes attributes) {
+    long size = attributes.size();
+    long modified = attributes.lastModifiedTime().toMillis();
+    return new ObjectInfo(key, size, Long.toHexString(size) + "-" + Long.toHexString(modified));
   }
 
   @Override
@@ -200,8 +208,11 @@ public final class LocalObjectStore implements ObjectStore {
     List<PendingUpload> result = new ArrayList<>();
     try (Stream<Path> dirs = Files.list(uploads)) {
       for (Path dir : (Iterable<Path>) dirs::iterator) {
-        Path keyFile = dir.resolve("key");
-        if (Files.isRegularFile(keyFile)) {
+        Path keyFile = dir.resolve(LocalUpload.KEY);
+        if (dir.getFileName().toString().startsWith(".") || !Files.isRegularFile(keyFile)) {
+          continue; // a temporary directory, or a leftover of an older dbsnap
+        }
+        try {
           String key = Files.readString(keyFile, StandardCharsets.UTF_8);
           if (key.startsWith(prefix)) {
             result.add(
@@ -210,6 +221,8 @@ public final class LocalObjectStore implements ObjectStore {
                     dir.getFileName().toString(),
                     Files.getLastModifiedTime(keyFile).toInstant()));
           }
+        } catch (NoSuchFileException e) {
+          // completed or aborted while we looked
         }
       }
     } catch (IOException e) {
@@ -219,115 +232,109 @@ public final class LocalObjectStore implements ObjectStore {
     return result;
   }
 
+  /**
+   * Removes what interrupted writes left, last modified before {@code olderThan}: temporary files
+   * {@code .dbsnap-*.tmp} (of a put, an access probe, or an older dbsnap's completion) in every
+   * directory that can hold a key starting with {@code prefix}, and, when {@code prefix} is empty,
+   * the directories in {@code .dbsnap-uploads/} that are no upload: temporary ones (a start or an
+   * abort cut short) and those without a {@code key} (an older dbsnap's start cut short). These
+   * name no key, so only the empty prefix, which covers every key, can tell they lie under it. A
+   * directory counts as modified when anything in it was. Open uploads, and the temporary files a
+   * part write cut short inside one, belong to that upload: abort it to free them.
+   *
+   * @return the path of each file or directory removed
+   * @throws IllegalArgumentException when {@code prefix} points outside the root
+   * @throws DbsnapException STORE_UNAVAILABLE when a leftover cannot be listed or removed
+   */
   @Override
-  public void close() {}
-
-  private final class LocalUpload implements MultipartUpload {
-    private final String key;
-    private final String id;
-    private final Path dir;
-
-    LocalUpload(String key, String id, Path dir) {
-      this.key = key;
-      this.id = id;
-      this.dir = dir;
+  public List<String> removeLeftovers(String prefix, Instant olderThan) {
+    String prefixDir = prefix.substring(0, prefix.lastIndexOf('/') + 1);
+    Path base = root.resolve(prefixDir).normalize();
+    if (!base.startsWith(root)) {
+      throw new IllegalArgumentException("prefix '" + prefix + "' is outside the store");
     }
-
-    @Override
-    public String key() {
-      return key;
-    }
-
-    @Override
-    public String uploadId() {
-      return id;
-    }
-
-    @Override
-    public String uploadPart(int partNumber, byte[] data, int length) {
-      Path part = dir.resolve(partNumber + ".part");
-      try {
-        Path tmp = Files.createTempFile(dir, ".dbsnap-", ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-          java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(data, 0, length);
-          while (buffer.hasRemaining()) {
-            ch.write(buffer);
-          }
-        }
-        moveIntoPlace(tmp, part);
-      } catch (NoSuchFileException e) {
-        throw new DbsnapException(
-            ErrorCode.UPLOAD_FAILED, "upload " + id + " of " + key + " was aborted");
-      } catch (IOException e) {
-        throw new DbsnapException(
-            ErrorCode.UPLOAD_FAILED,
-            "cannot write part " + partNumber + " of " + key + ": " + e.getMessage(),
-            e);
-      }
-      CRC32C crc = new CRC32C();
-      crc.update(data, 0, length);
-      return Long.toHexString(crc.getValue());
-    }
-
-    @Override
-    public void complete(List<CompletedPart> parts) {
-      Path target = resolve(key);
-      try {
-        Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempFile(target.getParent(), ".dbsnap-", ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-          List<CompletedPart> sorted = new ArrayList<>(parts);
-          sorted.sort(Comparator.comparingInt(CompletedPart::number));
-          for (CompletedPart p : sorted) {
-            try (FileChannel in = FileChannel.open(dir.resolve(p.number() + ".part"))) {
-              if (in.size() != p.size()) {
-                throw new DbsnapException(
-                    ErrorCode.UPLOAD_FAILED,
-                    "part "
-                        + p.number()
-                        + " of "
-                        + key
-                        + " has "
-                        + in.size()
-                        + " bytes, expected "
-                        + p.size());
+    FileTime cutoff = FileTime.from(olderThan);
+    List<String> removed = new ArrayList<>();
+    try {
+      // no key lies in .dbsnap-uploads, and the temporary files there belong to open uploads
+      if (Files.isDirectory(base) && !base.startsWith(root.resolve(UPLOADS))) {
+        walk(
+            base,
+            // deeper directories hold keys under the prefix only when their own path starts with it
+            (dir, attributes) -> dir.equals(base) || keyPrefixOf(dir).startsWith(prefix),
+            (file, attributes) -> {
+              if (LocalTree.isTemporary(file.getFileName().toString())
+                  && attributes.lastModifiedTime().compareTo(cutoff) < 0
+                  && Files.deleteIfExists(file)) {
+                removed.add(file.toString());
               }
-              long done = 0;
-              while (done < in.size()) {
-                done += in.transferTo(done, in.size() - done, out);
-              }
-            }
-          }
-        }
-        moveIntoPlace(tmp, target);
-        deleteDir(dir);
-      } catch (IOException e) {
-        throw new DbsnapException(
-            ErrorCode.UPLOAD_FAILED, "cannot complete " + key + ": " + e.getMessage(), e);
+            });
       }
-    }
-
-    @Override
-    public void abort() {
-      try {
-        deleteDir(dir);
-      } catch (IOException e) {
-        throw new DbsnapException(
-            ErrorCode.STORE_UNAVAILABLE,
-            "cannot abort upload " + id + " of " + key + ": " + e.getMessage(),
-            e);
+      if (prefix.isEmpty()) {
+        removeAbandonedUploadDirectories(cutoff, removed);
       }
+    } catch (IOException e) {
+      throw new DbsnapException(
+          ErrorCode.STORE_UNAVAILABLE,
+          "cannot remove leftovers in " + root + ": " + e.getMessage(),
+          e);
     }
+    return removed;
   }
 
-  private static void deleteDir(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
+  private String keyPrefixOf(Path dir) {
+    return root.relativize(dir).toString().replace('\\', '/') + "/";
+  }
+
+  private void removeAbandonedUploadDirectories(FileTime cutoff, List<String> removed)
+      throws IOException {
+    Path uploads = root.resolve(UPLOADS);
+    if (!Files.isDirectory(uploads)) {
       return;
     }
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
+    List<Path> candidates = new ArrayList<>();
+    try (Stream<Path> dirs = Files.list(uploads)) {
+      for (Path dir : (Iterable<Path>) dirs::iterator) {
+        if (Files.isDirectory(dir)
+            && (dir.getFileName().toString().startsWith(".")
+                || !Files.exists(dir.resolve(LocalUpload.KEY)))) {
+          candidates.add(dir);
+        }
+      }
+    }
+    for (Path dir : candidates) {
+      FileTime modified = lastModified(dir);
+      if (modified != null && modified.compareTo(cutoff) < 0) {
+        LocalTree.deleteTree(dir);
+        removed.add(dir.toString());
       }
     }
   }
+
+  private void walk(Path start, LocalTree.DirectoryFilter enter, LocalTree.FileAction action)
+      throws IOException {
+    LocalTree.walk(start, root.resolve(UPLOADS), enter, action);
+  }
+
+  /** The latest modification time of a directory and everything in it, or null when it is gone. */
+  private FileTime lastModified(Path dir) throws IOException {
+    FileTime[] latest = {null};
+    LocalTree.FileAction newest =
+        (path, attributes) -> {
+          if (latest[0] == null || attributes.lastModifiedTime().compareTo(latest[0]) > 0) {
+            latest[0] = attributes.lastModifiedTime();
+          }
+        };
+    walk(
+        dir,
+        (d, attributes) -> {
+          newest.accept(d, attributes);
+          return true;
+        },
+        newest);
+    return latest[0];
+  }
+
+  @Override
+  public void close() {}
 }

@@ -22,11 +22,22 @@ public interface ObjectStore extends AutoCloseable {
   /** Writes a whole object in one request, replacing any object at that key. */
   void put(String key, byte[] data);
 
-  /** Starts a multipart upload to {@code key}; nothing is visible at the key until it completes. */
-  MultipartUpload startMultipart(String key);
+  /**
+   * Starts a multipart upload to {@code key} whose parts have a fixed size: every part but the last
+   * has exactly {@code partSize} bytes; the last at most {@code partSize}. Nothing is visible at
+   * the key until the upload completes. A store may use the size to place each part at its offset
+   * in the object (a local directory) or ignore it (S3, which has its own rules).
+   *
+   * @throws IllegalArgumentException when {@code partSize} is not positive, or the key is not one
+   *     this store can hold
+   * @throws dev.dbsnap.DbsnapException STORE_UNAVAILABLE or UPLOAD_FAILED when the upload cannot be
+   *     started; nothing of it is left then
+   */
+  MultipartUpload startMultipart(String key, int partSize);
 
   /**
-   * Re-attaches to a multipart upload started earlier (possibly by another process).
+   * Re-attaches to a multipart upload started earlier (possibly by another process), with the part
+   * size it was started with.
    *
    * @throws dev.dbsnap.DbsnapException RESUME_FAILED when the upload no longer exists
    */
@@ -48,19 +59,26 @@ public interface ObjectStore extends AutoCloseable {
   List<PendingUpload> pendingUploads(String prefix);
 
   /**
+   * Removes what interrupted writes left under {@code prefix} that no object or open upload owns (a
+   * local store's temporary files), last modified before {@code olderThan}, and returns a
+   * description of each (its path). Objects and multipart uploads are never touched: abort what
+   * {@link #pendingUploads} lists to free those. A store whose writes leave nothing behind (S3: an
+   * unfinished upload is a pending upload) returns an empty list. Safe to call while other writes
+   * run, as long as {@code olderThan} lies further back than any write takes.
+   *
+   * @throws dev.dbsnap.DbsnapException STORE_UNAVAILABLE when the store cannot be listed or a
+   *     leftover cannot be removed; those removed by then stay removed
+   */
+  default List<String> removeLeftovers(String prefix, java.time.Instant olderThan) {
+    return List.of();
+  }
+
+  /**
    * A URL that lets anyone holding it read {@code key} for {@code ttl}, or empty when this store
    * cannot presign (a local directory: serve the bytes instead).
    */
   default Optional<java.net.URI> presignedGet(String key, java.time.Duration ttl) {
     return Optional.empty();
-  }
-
-  /**
-   * Removes what interrupted writes left under {@code prefix} that no object or open upload owns,
-   * last modified before {@code olderThan}, and describes each. None by default.
-   */
-  default List<String> removeLeftovers(String prefix, java.time.Instant olderThan) {
-    return List.of();
   }
 
   @Override

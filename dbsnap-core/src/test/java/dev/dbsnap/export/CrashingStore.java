@@ -55,10 +55,10 @@ public final class CrashingStore extends ForwardingObjectStore {
   }
 
   @Override
-  public MultipartUpload startMultipart(String key) {
+  public MultipartUpload startMultipart(String key, int partSize) {
     started.add(key);
     alive();
-    return super.startMultipart(key);
+    return super.startMultipart(key, partSize);
   }
 
   @Override

@@ -360,7 +360,8 @@ class SnapshotCacheTest {
     clock.advance(Duration.ofSeconds(1));
     Snapshot v2 = cache.get("app", source, "items", SnapshotOptions.csv());
     store.put("snapshots/app/main.items/v1-000000000000.csv", "nobody's".getBytes());
-    MultipartUpload stray = store.startMultipart("snapshots/app/main.items/v2-000000000000.csv");
+    MultipartUpload stray =
+        store.startMultipart("snapshots/app/main.items/v2-000000000000.csv", 1024);
     stray.uploadPart(1, new byte[10], 10);
 
     assertThat(cache.reap()).isZero(); // within the grace period: a URL may still be out there

@@ -110,7 +110,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void a_multipart_upload_completes_to_the_exact_bytes() throws Exception {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("data/table.bin");
+    MultipartUpload upload = store.startMultipart("data/table.bin", MIN_PART);
     MessageDigest expected = MessageDigest.getInstance("SHA-256");
     // One buffer for every part, as the exporter does: a store must not hold on to it.
     byte[] buffer = new byte[MIN_PART];
@@ -137,7 +137,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void a_multipart_object_read_one_byte_at_a_time_gives_the_uploaded_bytes() throws IOException {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("bytewise.bin");
+    MultipartUpload upload = store.startMultipart("bytewise.bin", MIN_PART);
     byte[] first = bytes(MIN_PART, 21);
     byte[] last = bytes(1000, 22);
     String etag1 = upload.uploadPart(1, first, first.length);
@@ -161,7 +161,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void parts_may_be_uploaded_concurrently_and_completed_in_any_order() throws Exception {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("parallel.bin");
+    MultipartUpload upload = store.startMultipart("parallel.bin", MIN_PART);
     byte[] first = bytes(MIN_PART, 11);
     byte[] second = bytes(MIN_PART, 12);
     byte[] last = bytes(100, 13);
@@ -182,9 +182,77 @@ public abstract class ObjectStoreContractTest {
   }
 
   @Test
+  void parts_uploaded_last_first_with_a_short_last_part_complete_to_the_exact_bytes()
+      throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("backwards.bin", MIN_PART);
+    byte[] first = bytes(MIN_PART, 31);
+    byte[] second = bytes(MIN_PART, 32);
+    byte[] last = bytes(MIN_PART / 3, 33);
+    String etag3 = upload.uploadPart(3, last, last.length);
+    String etag2 = upload.uploadPart(2, second, second.length);
+    String etag1 = upload.uploadPart(1, first, first.length);
+
+    upload.complete(
+        List.of(
+            new CompletedPart(1, etag1, first.length),
+            new CompletedPart(2, etag2, second.length),
+            new CompletedPart(3, etag3, last.length)));
+
+    assertThat(read(store, "backwards.bin")).isEqualTo(concat(first, second, last));
+    assertThat(store.head("backwards.bin"))
+        .hasValueSatisfying(i -> assertThat(i.size()).isEqualTo(2L * MIN_PART + last.length));
+  }
+
+  @Test
+  void the_last_part_uploaded_again_shorter_gives_the_shorter_object() throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("shrunk.bin", MIN_PART);
+    byte[] first = bytes(MIN_PART, 41);
+    byte[] longer = bytes(MIN_PART - 1, 42);
+    byte[] shorter = bytes(10, 43);
+    String etag1 = upload.uploadPart(1, first, first.length);
+    upload.uploadPart(2, longer, longer.length);
+    String etag2 = upload.uploadPart(2, shorter, shorter.length);
+
+    upload.complete(
+        List.of(
+            new CompletedPart(1, etag1, first.length),
+            new CompletedPart(2, etag2, shorter.length)));
+
+    assertThat(read(store, "shrunk.bin")).isEqualTo(concat(first, shorter));
+  }
+
+  @Test
+  void a_completion_listing_a_part_never_uploaded_fails_and_leaves_the_upload_open()
+      throws IOException {
+    ObjectStore store = store();
+    MultipartUpload upload = store.startMultipart("incomplete.bin", MIN_PART);
+    byte[] first = bytes(MIN_PART, 51);
+    byte[] last = bytes(100, 52);
+    String etag1 = upload.uploadPart(1, first, first.length);
+    CompletedPart part1 = new CompletedPart(1, etag1, first.length);
+    CompletedPart part2 = new CompletedPart(2, "0123abcd", last.length);
+
+    assertThatThrownBy(() -> upload.complete(List.of(part1, part2)))
+        .isInstanceOfSatisfying(
+            DbsnapException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UPLOAD_FAILED))
+        .hasMessageContaining("incomplete.bin");
+    assertThat(store.head("incomplete.bin")).isEmpty();
+    assertThat(store.pendingUploads(""))
+        .extracting(PendingUpload::uploadId)
+        .containsExactly(upload.uploadId());
+
+    String etag2 = upload.uploadPart(2, last, last.length);
+    upload.complete(List.of(part1, new CompletedPart(2, etag2, last.length)));
+    assertThat(read(store, "incomplete.bin")).isEqualTo(concat(first, last));
+    assertThat(store.pendingUploads("")).isEmpty();
+  }
+
+  @Test
   void nothing_is_visible_at_the_key_before_the_upload_completes() throws IOException {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("pending.bin");
+    MultipartUpload upload = store.startMultipart("pending.bin", MIN_PART);
     byte[] data = "only part".getBytes(UTF_8);
     String etag = upload.uploadPart(1, data, data.length);
 
@@ -198,7 +266,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void an_aborted_upload_leaves_neither_a_pending_upload_nor_an_object() {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("aborted.bin");
+    MultipartUpload upload = store.startMultipart("aborted.bin", MIN_PART);
     byte[] data = bytes(1000, 3);
     upload.uploadPart(1, data, data.length);
 
@@ -213,7 +281,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void uploading_a_part_number_again_replaces_that_part() throws IOException {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("replaced.bin");
+    MultipartUpload upload = store.startMultipart("replaced.bin", MIN_PART);
     byte[] stale = "stale part".getBytes(UTF_8);
     byte[] fresh = "fresh".getBytes(UTF_8);
     upload.uploadPart(1, stale, stale.length);
@@ -227,7 +295,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void only_the_given_length_of_the_buffer_is_uploaded() throws IOException {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("short.bin");
+    MultipartUpload upload = store.startMultipart("short.bin", MIN_PART);
     byte[] buffer = bytes(4096, 5);
     String etag = upload.uploadPart(1, buffer, 100);
     upload.complete(List.of(new CompletedPart(1, etag, 100)));
@@ -237,7 +305,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void another_store_instance_can_resume_an_upload() throws IOException {
     ObjectStore first = store();
-    MultipartUpload started = first.startMultipart("resumed.bin");
+    MultipartUpload started = first.startMultipart("resumed.bin", MIN_PART);
     byte[] part1 = bytes(MIN_PART, 7);
     String etag1 = started.uploadPart(1, part1, part1.length);
     first.close();
@@ -259,7 +327,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void resuming_an_upload_that_no_longer_exists_fails() {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("gone.bin");
+    MultipartUpload upload = store.startMultipart("gone.bin", MIN_PART);
     upload.abort();
 
     assertThatThrownBy(() -> store().resumeMultipart("gone.bin", upload.uploadId()))
@@ -271,7 +339,7 @@ public abstract class ObjectStoreContractTest {
   @Test
   void pending_uploads_lists_an_unfinished_upload_under_its_prefix() throws IOException {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("exports/t1.bin");
+    MultipartUpload upload = store.startMultipart("exports/t1.bin", MIN_PART);
     byte[] data = bytes(10, 9);
     String etag = upload.uploadPart(1, data, data.length);
 

@@ -294,7 +294,12 @@ public final class S3ObjectStore implements ObjectStore {
   }
 
   @Override
-  public dev.dbsnap.storage.MultipartUpload startMultipart(String key) {
+  public dev.dbsnap.storage.MultipartUpload startMultipart(String key, int partSize) {
+    // S3 places parts by number and checks sizes itself (5 MiB but the last); the size only has to
+    // make sense.
+    if (partSize < 1) {
+      throw new IllegalArgumentException("part size " + partSize + " is not positive");
+    }
     String full = fullKey(key);
     try {
       String uploadId =

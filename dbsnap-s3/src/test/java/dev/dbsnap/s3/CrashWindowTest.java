@@ -248,9 +248,9 @@ class CrashWindowTest {
     }
 
     @Override
-    public MultipartUpload startMultipart(String key) {
+    public MultipartUpload startMultipart(String key, int partSize) {
       alive();
-      return super.startMultipart(key);
+      return super.startMultipart(key, partSize);
     }
 
     @Override

@@ -147,7 +147,7 @@ class S3ObjectStoreTest extends ObjectStoreContractTest {
   @Test
   void completing_an_upload_with_a_small_part_before_the_last_fails() {
     ObjectStore store = store();
-    MultipartUpload upload = store.startMultipart("small.bin");
+    MultipartUpload upload = store.startMultipart("small.bin", MIN_PART);
     byte[] small = bytes(MIN_PART - 1, 1);
     String etag1 = upload.uploadPart(1, small, small.length);
     String etag2 = upload.uploadPart(2, small, 10);

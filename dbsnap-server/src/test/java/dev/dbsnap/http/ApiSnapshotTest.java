@@ -302,9 +302,9 @@ class ApiSnapshotTest {
     }
 
     @Override
-    public MultipartUpload startMultipart(String key) {
+    public MultipartUpload startMultipart(String key, int partSize) {
       hold();
-      return super.startMultipart(key);
+      return super.startMultipart(key, partSize);
     }
   }
 }

@@ -85,9 +85,9 @@ final class GatedStore extends ForwardingObjectStore {
   }
 
   @Override
-  public MultipartUpload startMultipart(String key) {
+  public MultipartUpload startMultipart(String key, int partSize) {
     alive();
-    return super.startMultipart(key);
+    return super.startMultipart(key, partSize);
   }
 
   @Override

@@ -49,10 +49,10 @@ class JanitorTest {
               clock,
               JobJson::event)) {
         String queued = api.submit(null, request("demo", List.of("orders"))).id();
-        store.startMultipart(api.exportDir(queued) + "orders.csv");
-        store.startMultipart("exports/exp_01aaaaaaaaaaaaaaaaaaaaaaaa/orders.csv");
-        store.startMultipart("exports/stray.csv");
-        store.startMultipart("elsewhere/not-ours.csv");
+        store.startMultipart(api.exportDir(queued) + "orders.csv", 1 << 20);
+        store.startMultipart("exports/exp_01aaaaaaaaaaaaaaaaaaaaaaaa/orders.csv", 1 << 20);
+        store.startMultipart("exports/stray.csv", 1 << 20);
+        store.startMultipart("elsewhere/not-ours.csv", 1 << 20);
 
         JobService.JanitorReport early = api.runJanitor();
         assertThat(early.expiredJobs()).isEmpty();
