@@ -51,10 +51,14 @@ class FaultyS3FrontTest {
   private ObjectStore viaFront;
   private ObjectStore direct;
 
-  /** Each test's own prefix, named after it so that the front's seeded choices repeat. */
+  /**
+   * Each test's own bucket, and a prefix named after the test so that the front's seeded choices
+   * repeat in every run.
+   */
   @BeforeEach
   void start(TestInfo test) {
-    location = "s3://" + server.bucket() + "/front/" + test.getTestMethod().orElseThrow().getName();
+    location =
+        "s3://" + server.newBucket() + "/front/" + test.getTestMethod().orElseThrow().getName();
     front = FaultyS3Front.start(server, SEED);
     viaFront = open(front.endpoint());
     direct = open(server.endpoint());

@@ -333,8 +333,7 @@ public final class FaultyS3Front implements AutoCloseable {
       if (!request.hasBody()) {
         return new Decision(count(Fault.RESET_AFTER_FORWARDING), 0, -1, hang);
       }
-      // Somewhere inside the body, never after its last byte; a chunked one is cut early on.
-      // A chunked body may be short, so it is cut after its first byte.
+      // Inside the body, never after its last byte; a chunked body, perhaps short, after one byte.
       long length = request.contentLength() > 0 ? request.contentLength() : 2;
       long offset = length < 2 ? 0 : 1 + (long) (offsetDraw * (length - 1));
       return new Decision(count(Fault.RESET_MID_BODY), 0, offset, hang);
