@@ -287,9 +287,12 @@ public final class Exporter {
     // complete".
     if (snapshotKey == null) {
       try {
+        // A finished export owns no upload: any still open under it was abandoned (a retried
+        // start whose first answer was lost, an object restarted on resume).
+        abortOrphanUploads(null);
         store.delete(exportDir + CHECKPOINT_FILE);
       } catch (RuntimeException ignored) {
-        // the next resume finds the manifest and removes it
+        // the next resume finds the manifest and removes it; gc aborts what is left
       }
     }
     return complete;
@@ -400,6 +403,9 @@ public final class Exporter {
     try {
       for (Checkpoint.FinishedObject o : finished) {
         store.delete(o.key());
+      }
+      if (snapshotKey == null) {
+        abortOrphanUploads(null);
       }
       store.delete(exportDir + CHECKPOINT_FILE);
     } catch (RuntimeException suppressed) {

@@ -119,8 +119,8 @@ class FaultyS3FrontTest {
     assertThat(viaFront.head("dir/small")).isEqualTo(direct.head("dir/small")).isPresent();
 
     byte[] first = random(PART, 2);
-    byte[] second = random(PART + 3, 3);
-    MultipartUpload upload = viaFront.startMultipart("dir/big");
+    byte[] second = random(PART - 3, 3);
+    MultipartUpload upload = viaFront.startMultipart("dir/big", PART);
     List<CompletedPart> parts = uploadParts(upload, first, second);
     assertThat(viaFront.pendingUploads("dir/"))
         .extracting(PendingUpload::uploadId)
@@ -129,7 +129,7 @@ class FaultyS3FrontTest {
     assertThat(read(viaFront, "dir/big")).isEqualTo(concat(first, second));
     assertThat(read(direct, "dir/big")).isEqualTo(concat(first, second));
 
-    MultipartUpload abandoned = viaFront.startMultipart("dir/abandoned");
+    MultipartUpload abandoned = viaFront.startMultipart("dir/abandoned", PART);
     uploadParts(abandoned, random(1000, 4));
     abandoned.abort();
     assertThat(viaFront.pendingUploads("")).isEmpty();
@@ -165,7 +165,7 @@ class FaultyS3FrontTest {
 
   @Test
   void a_part_answered_500_on_every_attempt_fails_with_the_s3_error_after_five_attempts() {
-    MultipartUpload upload = viaFront.startMultipart("k");
+    MultipartUpload upload = viaFront.startMultipart("k", PART);
     front.failUploadParts(1.0, 500);
 
     assertThatThrownBy(() -> upload.uploadPart(1, random(1000, 5), 1000))
@@ -189,7 +189,7 @@ class FaultyS3FrontTest {
     byte[] second = random(PART, 7);
     byte[] last = random(10, 8);
 
-    MultipartUpload upload = viaFront.startMultipart("k");
+    MultipartUpload upload = viaFront.startMultipart("k", PART);
     upload.complete(uploadParts(upload, first, second, last));
 
     assertThat(read(direct, "k")).isEqualTo(concat(concat(first, second), last));
@@ -274,7 +274,7 @@ class FaultyS3FrontTest {
     byte[] second = random(PART, 10);
     byte[] small = random(100_000, 11);
 
-    MultipartUpload upload = viaFront.startMultipart("k");
+    MultipartUpload upload = viaFront.startMultipart("k", PART);
     upload.complete(uploadParts(upload, first, second));
     viaFront.put("small", small);
 
@@ -291,7 +291,7 @@ class FaultyS3FrontTest {
   void a_completion_failed_after_it_took_effect_leaves_the_object_and_the_retry_finds_no_upload() {
     byte[] first = random(PART, 12);
     byte[] last = random(10, 13);
-    MultipartUpload upload = viaFront.startMultipart("k");
+    MultipartUpload upload = viaFront.startMultipart("k", PART);
     List<CompletedPart> parts = uploadParts(upload, first, last);
     front.completeThenFail(1);
 

@@ -120,7 +120,6 @@ final class JobRun implements ExportListener {
       return;
     }
     finishing = true;
-    abortLeftoverUploads();
     Job.Progress done = finalProgress(manifest);
     // A control database failure here propagates: the lease expires and the next owner resumes from
     // the last checkpoint, which finds every object finished and writes the manifest again.
@@ -358,24 +357,6 @@ final class JobRun implements ExportListener {
       ctx.leases().endRun(lease, "lease_lost");
     } catch (DbsnapException e) {
       // the run row stays open; the control database is unreachable anyway
-    }
-  }
-
-  /**
-   * A finished export owns no upload; any still open under its directory was abandoned (an upload
-   * restarted from scratch on resume, or one a former owner began) and is aborted now.
-   */
-  private void abortLeftoverUploads() {
-    try {
-      for (var pending : ctx.store().pendingUploads(exportDir)) {
-        ctx.store().resumeMultipart(pending.key(), pending.uploadId()).abort();
-        log.info("job {}: aborted an abandoned upload of {}", lease.jobId(), pending.key());
-      }
-    } catch (RuntimeException e) {
-      log.warn(
-          "job {}: could not abort abandoned uploads ({}); the janitor will",
-          lease.jobId(),
-          e.getMessage());
     }
   }
 
