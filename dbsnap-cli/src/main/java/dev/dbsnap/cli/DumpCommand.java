@@ -243,7 +243,13 @@ final class DumpCommand implements Callable<Integer> {
                           + (r.progressed() ? "" : " (no progress in the last attempt)"));
                 }
               });
-      if (!quiet) {
+      if (resume && store.head(export.exportDir() + Manifest.FILE).isPresent()) {
+        err.println(
+            "dbsnap: export "
+                + export.exportId()
+                + " is already complete (its manifest was written before the stop);"
+                + " removing its checkpoint");
+      } else if (!quiet) {
         err.println(
             "dbsnap: "
                 + (resume ? "resuming" : "exporting")

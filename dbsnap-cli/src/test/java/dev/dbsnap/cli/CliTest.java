@@ -102,6 +102,26 @@ class CliTest {
   }
 
   @Test
+  void a_resume_after_the_manifest_was_written_says_the_export_is_complete() throws IOException {
+    Path out = newDir();
+    Result dump =
+        run("dump", "--source", db.toString(), "--to", out.toString(), "--export-id", "done");
+    assertThat(dump.code()).as(dump.err()).isZero();
+    // a stop between writing the manifest and removing the checkpoint leaves both
+    Files.writeString(
+        out.resolve("done/_checkpoint.json"),
+        "{\"exportId\":\"done\",\"fingerprint\":\"x\",\"finished\":[]}");
+    byte[] manifest = Files.readAllBytes(out.resolve("done/manifest.json"));
+
+    Result resumed = run("dump", "--source", db.toString(), "--to", out.toString(), "--resume");
+
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    assertThat(resumed.err()).contains("export done is already complete");
+    assertThat(out.resolve("done/_checkpoint.json")).doesNotExist();
+    assertThat(Files.readAllBytes(out.resolve("done/manifest.json"))).isEqualTo(manifest);
+  }
+
+  @Test
   void a_dump_verifies_and_a_tampered_object_fails_verification() throws IOException {
     Path out = newDir();
     Result dump =
