@@ -119,16 +119,21 @@ class LocalObjectStoreDiskUseTest {
     return file.toString();
   }
 
-  /** The sum of the sizes of all regular files under {@code root} (sparse ones at full length). */
+  /**
+   * The sum of the sizes of all regular files under {@code root} (sparse ones at full length). A
+   * file renamed while the walk runs may be seen at both names: it is counted once, by its inode.
+   */
   static long usedBytes(Path root) {
     AtomicLong total = new AtomicLong();
+    java.util.Set<Object> seen = new java.util.HashSet<>();
     try {
       Files.walkFileTree(
           root,
           new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
-              if (attributes.isRegularFile()) {
+              Object identity = attributes.fileKey() != null ? attributes.fileKey() : file;
+              if (attributes.isRegularFile() && seen.add(identity)) {
                 total.addAndGet(attributes.size());
               }
               return FileVisitResult.CONTINUE;
