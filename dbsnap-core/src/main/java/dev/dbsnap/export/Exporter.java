@@ -46,6 +46,11 @@ import java.util.function.Predicate;
  * <p>On failure or cancel, the multipart upload in progress is aborted and every object this export
  * wrote is deleted; only a crash (which runs no code) leaves parts behind, and those are what a
  * resume continues. Not thread-safe: one instance runs one export.
+ *
+ * <p>With {@link ExportOptions#jobs()} above 1, that many objects are written at once, each by a
+ * worker with its own connection in the first connection's snapshot and its own part writer;
+ * objects are taken in plan order, the bytes and the manifest are those of one job, and the
+ * checkpoint lists every object in flight. The listener is called by one thread at a time.
  */
 public final class Exporter {
   /** Name of the checkpoint object the CLI keeps beside an export. */
@@ -244,7 +249,6 @@ public final class Exporter {
           }
         }
       }
-      ledger = new Ledger(fingerprint, startedAt, finished);
       boolean settled = false;
       for (var it = resumeAt.values().iterator(); it.hasNext(); ) {
         Checkpoint.Current current = it.next();
@@ -258,6 +262,7 @@ public final class Exporter {
           settled = true;
         }
       }
+      ledger = new Ledger(fingerprint, startedAt, finished);
       if (settled) {
         ledger.report();
       }

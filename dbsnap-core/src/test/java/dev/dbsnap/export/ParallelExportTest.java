@@ -54,6 +54,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ParallelExportTest {
   @TempDir static Path dir;
   static Source sqlite;
+  static Source sqliteRollback;
   static Source postgres;
   static String pgDatabase;
 
@@ -66,22 +67,23 @@ class ParallelExportTest {
   static void createDatabases() throws Exception {
     Path db = SqliteSamples.create(dir.resolve("src.db"), 20_000);
     SqliteSamples.addEdgeTable(db);
+    addAccounts(db, "WAL");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
         Statement st = c.createStatement()) {
-      st.execute("PRAGMA journal_mode = WAL");
-      c.setAutoCommit(false);
-      for (String t : List.of("acct_a", "acct_b", "acct_c")) {
-        st.execute("CREATE TABLE " + t + " (id INTEGER PRIMARY KEY, pad TEXT, bal INTEGER)");
+      // Two tables that compress little, so that several objects span many parts in any format.
+      for (String t : List.of("noise1", "noise2")) {
+        st.execute("CREATE TABLE " + t + " (id INTEGER PRIMARY KEY, body TEXT)");
         st.execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
-                + ACCOUNTS
-                + ") INSERT INTO "
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
+                + " INSERT INTO "
                 + t
-                + " SELECT i, printf('%040d', i), 100 FROM n");
+                + " SELECT i, hex(randomblob(48)) FROM n");
       }
-      c.commit();
     }
     sqlite = Source.parse(db.toString(), null, null);
+    Path rollback = dir.resolve("rollback.db");
+    addAccounts(rollback, "DELETE");
+    sqliteRollback = Source.parse(rollback.toString(), null, null);
 
     pgDatabase = PgTestServer.createDatabase();
     try (Connection c = PgTestServer.connect(pgDatabase);
@@ -110,8 +112,31 @@ class ParallelExportTest {
     postgres = Source.parse(PgTestServer.jdbcUrl(pgDatabase), null, null);
   }
 
+  /** Adds the account tables to an SQLite file in the given journal mode. */
+  static void addAccounts(Path db, String journalMode) throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement st = c.createStatement()) {
+      st.execute("PRAGMA journal_mode = " + journalMode);
+      c.setAutoCommit(false);
+      for (String t : List.of("acct_a", "acct_b", "acct_c")) {
+        st.execute("CREATE TABLE " + t + " (id INTEGER PRIMARY KEY, pad TEXT, bal INTEGER)");
+        st.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
+                + ACCOUNTS
+                + ") INSERT INTO "
+                + t
+                + " SELECT i, printf('%040d', i), 100 FROM n");
+      }
+      c.commit();
+    }
+  }
+
   static Source source(String kind) {
-    return kind.equals("sqlite") ? sqlite : postgres;
+    return switch (kind) {
+      case "sqlite" -> sqlite;
+      case "sqlite-rollback-journal" -> sqliteRollback;
+      default -> postgres;
+    };
   }
 
   static ExportOptions options(Format format, Compression compression) {
@@ -274,8 +299,12 @@ class ParallelExportTest {
     return sum;
   }
 
+  static List<String> kindsAndJournals() {
+    return List.of("sqlite", "sqlite-rollback-journal", "postgres");
+  }
+
   @ParameterizedTest(name = "{0}")
-  @MethodSource("kinds")
+  @MethodSource("kindsAndJournals")
   void every_table_comes_from_one_snapshot_while_a_writer_moves_balances(
       String kind, @TempDir Path out) throws Exception {
     ConnectionFactory writer =
@@ -357,6 +386,114 @@ class ParallelExportTest {
     return args;
   }
 
+  /**
+   * A store that dies at the first part upload after {@code partsBeforeCrash} parts at which at
+   * least two multipart uploads are open (have sent a part and are not being completed): from then
+   * on nothing reaches the real store. Every open upload's start was checkpointed before its first
+   * part, and none of them completes after the decision, so the last checkpoint has them all in
+   * flight.
+   */
+  static final class InFlightCrashStore extends ForwardingObjectStore {
+    private final Object lock = new Object();
+    private final Set<String> open = new java.util.HashSet<>();
+    private final int partsBeforeCrash;
+    private int parts;
+    private boolean dead;
+
+    InFlightCrashStore(ObjectStore real, int partsBeforeCrash) {
+      super(real);
+      this.partsBeforeCrash = partsBeforeCrash;
+    }
+
+    boolean crashed() {
+      synchronized (lock) {
+        return dead;
+      }
+    }
+
+    private void alive() {
+      synchronized (lock) {
+        if (dead) {
+          throw new CrashingStore.Crash();
+        }
+      }
+    }
+
+    @Override
+    public void put(String key, byte[] data) {
+      alive();
+      super.put(key, data);
+    }
+
+    @Override
+    public MultipartUpload startMultipart(String key, int partSize) {
+      alive();
+      return super.startMultipart(key, partSize);
+    }
+
+    @Override
+    public MultipartUpload resumeMultipart(String key, String uploadId) {
+      alive();
+      return super.resumeMultipart(key, uploadId);
+    }
+
+    @Override
+    public void delete(String key) {
+      alive();
+      super.delete(key);
+    }
+
+    @Override
+    public List<ObjectInfo> list(String prefix) {
+      alive();
+      return super.list(prefix);
+    }
+
+    @Override
+    public List<dev.dbsnap.storage.PendingUpload> pendingUploads(String prefix) {
+      alive();
+      return super.pendingUploads(prefix);
+    }
+
+    @Override
+    protected MultipartUpload wrap(MultipartUpload upload) {
+      return new ForwardingMultipartUpload(upload) {
+        @Override
+        public String uploadPart(int partNumber, byte[] data, int length) {
+          synchronized (lock) {
+            if (dead) {
+              throw new CrashingStore.Crash();
+            }
+            open.add(delegate.uploadId());
+            if (parts >= partsBeforeCrash && open.size() >= 2) {
+              dead = true;
+              throw new CrashingStore.Crash();
+            }
+            parts++;
+          }
+          return delegate.uploadPart(partNumber, data, length);
+        }
+
+        @Override
+        public void complete(List<dev.dbsnap.storage.CompletedPart> done) {
+          synchronized (lock) {
+            if (dead) {
+              throw new CrashingStore.Crash();
+            }
+            open.remove(delegate.uploadId());
+          }
+          delegate.complete(done);
+        }
+
+        @Override
+        public void abort() {
+          alive();
+          delegate.abort();
+        }
+      };
+    }
+  }
+
   @ParameterizedTest(name = "{0} {1} {2}: crash after {3} parts")
   @MethodSource("crashes")
   void resume_after_a_crash_with_several_objects_in_flight_gives_identical_bytes(
@@ -367,7 +504,7 @@ class ParallelExportTest {
     export(source(kind), reference, options, ExportListener.NONE);
 
     ObjectStore target = LocalObjectStore.open(out.resolve("target"));
-    CrashingStore crashing = new CrashingStore(target, partsBeforeCrash);
+    InFlightCrashStore crashing = new InFlightCrashStore(target, partsBeforeCrash);
     List<String> saved = Collections.synchronizedList(new ArrayList<>());
     ExportListener keep =
         new ExportListener() {
@@ -417,6 +554,131 @@ class ParallelExportTest {
     }
     assertThat(resumed.resumed()).isTrue();
     assertThat(target.pendingUploads("exports/")).as("no upload is left open").isEmpty();
+  }
+
+  /**
+   * A store that dies right after it completed the first multipart upload that follows {@code
+   * partsFirst} uploaded parts: the object is whole, but no checkpoint says so.
+   */
+  static final class DiesAfterCompleteStore extends ForwardingObjectStore {
+    final AtomicBoolean dead = new AtomicBoolean();
+    final AtomicInteger parts = new AtomicInteger();
+    final int partsFirst;
+    volatile String completedKey;
+
+    DiesAfterCompleteStore(ObjectStore real, int partsFirst) {
+      super(real);
+      this.partsFirst = partsFirst;
+    }
+
+    private void alive() {
+      if (dead.get()) {
+        throw new CrashingStore.Crash();
+      }
+    }
+
+    @Override
+    public void put(String key, byte[] data) {
+      alive();
+      super.put(key, data);
+    }
+
+    @Override
+    public MultipartUpload startMultipart(String key, int partSize) {
+      alive();
+      return super.startMultipart(key, partSize);
+    }
+
+    @Override
+    public void delete(String key) {
+      alive();
+      super.delete(key);
+    }
+
+    @Override
+    public List<dev.dbsnap.storage.PendingUpload> pendingUploads(String prefix) {
+      alive();
+      return super.pendingUploads(prefix);
+    }
+
+    @Override
+    protected MultipartUpload wrap(MultipartUpload upload) {
+      return new ForwardingMultipartUpload(upload) {
+        @Override
+        public String uploadPart(int partNumber, byte[] data, int length) {
+          alive();
+          parts.incrementAndGet();
+          return delegate.uploadPart(partNumber, data, length);
+        }
+
+        @Override
+        public void complete(List<dev.dbsnap.storage.CompletedPart> done) {
+          alive();
+          delegate.complete(done);
+          if (done.size() > 1 && parts.get() >= partsFirst && dead.compareAndSet(false, true)) {
+            completedKey = delegate.key();
+            throw new CrashingStore.Crash();
+          }
+        }
+
+        @Override
+        public void abort() {
+          alive();
+          delegate.abort();
+        }
+      };
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kinds")
+  void an_object_completed_just_before_a_crash_is_kept_and_the_others_continue(
+      String kind, @TempDir Path out) throws Exception {
+    ExportOptions options = options(Format.CSV, Compression.GZIP);
+    ObjectStore reference = LocalObjectStore.open(out.resolve("reference"));
+    export(source(kind), reference, options, ExportListener.NONE);
+
+    ObjectStore target = LocalObjectStore.open(out.resolve("target"));
+    DiesAfterCompleteStore dying = new DiesAfterCompleteStore(target, 4);
+    List<String> saved = Collections.synchronizedList(new ArrayList<>());
+    ExportListener keep =
+        new ExportListener() {
+          @Override
+          public void checkpoint(Checkpoint checkpoint) {
+            saved.add(checkpoint.toJson());
+          }
+        };
+    assertThatThrownBy(
+            () -> export(source(kind), dying, options.withJobs(3).withConcurrency(1), keep))
+        .isInstanceOf(RuntimeException.class);
+    assertThat(dying.completedKey).isNotNull();
+    Checkpoint checkpoint = Checkpoint.fromJson(saved.get(saved.size() - 1));
+    Checkpoint.Current completing =
+        checkpoint.inProgress().stream()
+            .filter(c -> c.key().equals(dying.completedKey))
+            .findFirst()
+            .orElseThrow();
+    assertThat(completing.completing()).isNotNull();
+
+    CrashingStore watched = new CrashingStore(target, Integer.MAX_VALUE);
+    new Exporter(
+            source(kind),
+            watched,
+            "exports",
+            "x1",
+            options.withJobs(3),
+            ExportListener.NONE,
+            Clock.systemUTC(),
+            () -> false)
+        .run(checkpoint);
+    assertThat(watched.started).doesNotContain(dying.completedKey);
+    Map<String, byte[]> want = objects(reference);
+    Map<String, byte[]> got = objects(target);
+    assertThat(got.keySet()).isEqualTo(want.keySet());
+    for (String name : want.keySet()) {
+      assertThat(got.get(name)).as(name).isEqualTo(want.get(name));
+    }
+    assertThat(target.pendingUploads("exports/")).isEmpty();
   }
 
   @Test
