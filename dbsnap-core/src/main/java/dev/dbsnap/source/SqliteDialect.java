@@ -61,7 +61,7 @@ final class SqliteDialect implements Dialect {
       st.execute("BEGIN IMMEDIATE");
     } catch (SQLException e) {
       lock.close();
-      if (e.getErrorCode() == 8) { // SQLITE_READONLY: this process cannot hold writers off
+      if ((e.getErrorCode() & 0xff) == 8) { // SQLITE_READONLY: cannot hold writers off
         return null;
       }
       throw e;

@@ -681,6 +681,39 @@ class ParallelExportTest {
     assertThat(target.pendingUploads("exports/")).isEmpty();
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kinds")
+  void a_cancel_with_several_objects_in_flight_leaves_nothing(String kind, @TempDir Path out) {
+    ObjectStore store = new SlowStore(LocalObjectStore.open(out), 2);
+    AtomicBoolean cancel = new AtomicBoolean();
+    ExportListener watch =
+        new ExportListener() {
+          @Override
+          public void checkpoint(Checkpoint checkpoint) {
+            if (checkpoint.inProgress().stream().filter(c -> !c.parts().isEmpty()).count() >= 2) {
+              cancel.set(true);
+            }
+          }
+        };
+    assertThatThrownBy(
+            () ->
+                new Exporter(
+                        source(kind),
+                        store,
+                        "exports",
+                        "x1",
+                        options(Format.CSV, Compression.NONE).withConcurrency(1).withJobs(3),
+                        watch,
+                        Clock.systemUTC(),
+                        cancel::get)
+                    .run(null))
+        .isInstanceOf(DbsnapException.class)
+        .satisfies(e -> assertThat(((DbsnapException) e).code()).isEqualTo(ErrorCode.CANCELLED));
+    assertThat(cancel.get()).isTrue();
+    assertThat(store.list("exports/")).isEmpty();
+    assertThat(store.pendingUploads("exports/")).isEmpty();
+  }
+
   @Test
   void a_checkpoint_with_several_objects_in_flight_reads_back_and_one_is_written_as_current() {
     Checkpoint.RestartPoint start = new Checkpoint.RestartPoint(0, null, Map.of(), 0, 0);
