@@ -51,7 +51,9 @@ final class SqliteDialect implements Dialect {
    * Holds the write lock of the file (BEGIN IMMEDIATE on a connection of its own): in WAL mode no
    * writer commits while it is held, and in rollback-journal mode no writer can take the pending
    * lock that would keep new readers out, so every read transaction begun meanwhile sees the same
-   * data.
+   * data. The lock's connection is opened for writing (the file exists: the first connection opened
+   * it): on a read-only connection BEGIN IMMEDIATE succeeds but, in WAL mode, does not keep a
+   * writer from committing.
    */
   @Override
   public WriterHold holdWriters(Source source) throws SQLException {
