@@ -130,8 +130,8 @@ public final class Dbsnap {
         dev.dbsnap.export.Checkpoint c =
             dev.dbsnap.export.Checkpoint.fromJson(
                 new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-        if (c.current() != null) {
-          resumable.add(c.current().uploadId());
+        for (var current : c.inProgress()) {
+          resumable.add(current.uploadId());
         }
         kept.add(
             "unfinished export "

@@ -323,7 +323,8 @@ public final class Export {
         requested
             .withSmallParts(
                 Math.min(requested.partSize(), ExportOptions.MIN_PART_SIZE), requested.frameSize())
-            .withConcurrency(1);
+            .withConcurrency(1)
+            .withJobs(1);
     Instant now = client.clock().instant();
     OutputStreamStore sink =
         new OutputStreamStore(

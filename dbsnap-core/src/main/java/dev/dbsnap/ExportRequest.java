@@ -38,7 +38,8 @@ public final class ExportRequest {
         b.options
             .withSelection(b.selection)
             .withConcurrency(b.concurrency)
-            .withRowsPerInsert(b.rowsPerInsert);
+            .withRowsPerInsert(b.rowsPerInsert)
+            .withJobs(b.jobs);
     this.exportId = b.exportId;
     this.prefix = b.prefix;
     this.overwrite = b.overwrite;
@@ -54,9 +55,10 @@ public final class ExportRequest {
   /** A builder that starts from this request's settings. */
   public Builder newBuilder() {
     Builder b = new Builder(source);
-    b.options = options;
     b.selection = options.selection();
+    b.options = options.withJobs(1);
     b.concurrency = options.concurrency();
+    b.jobs = options.jobs();
     b.rowsPerInsert = options.rowsPerInsert();
     b.exportId = exportId;
     b.prefix = prefix;
@@ -109,6 +111,7 @@ public final class ExportRequest {
     private ExportOptions options = ExportOptions.defaults(Format.SQL, Compression.NONE);
     private TableSelection selection = TableSelection.ALL;
     private int concurrency = options.concurrency();
+    private int jobs = 1;
     private int rowsPerInsert = options.rowsPerInsert();
     private String exportId;
     private String prefix = "";
@@ -164,6 +167,18 @@ public final class ExportRequest {
       return this;
     }
 
+    /**
+     * Objects written at once, 1 to {@value ExportOptions#MAX_JOBS} (default 1): each by its own
+     * source connection, all in one snapshot, each with its own {@code concurrency} uploads, so
+     * memory is about {@code jobs × (concurrency + 1)} parts. The objects are the same bytes for
+     * any number. More than one needs a format with one object per table (csv, jsonl, json); {@link
+     * #build()} refuses it for sql.
+     */
+    public Builder jobs(int n) {
+      jobs = n;
+      return this;
+    }
+
     /** Rows per INSERT statement in the sql format (default 100). */
     public Builder rowsPerInsert(int n) {
       rowsPerInsert = n;
@@ -172,12 +187,13 @@ public final class ExportRequest {
 
     /**
      * Every option at once, for callers that build {@link ExportOptions} themselves (its table
-     * selection, concurrency and rows per insert replace what this builder had).
+     * selection, concurrency, jobs and rows per insert replace what this builder had).
      */
     public Builder options(ExportOptions options) {
-      this.options = Objects.requireNonNull(options, "options");
+      this.options = Objects.requireNonNull(options, "options").withJobs(1);
       this.selection = options.selection();
       this.concurrency = options.concurrency();
+      this.jobs = options.jobs();
       this.rowsPerInsert = options.rowsPerInsert();
       return this;
     }

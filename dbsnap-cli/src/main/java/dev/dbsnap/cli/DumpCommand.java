@@ -88,6 +88,14 @@ final class DumpCommand implements Callable<Integer> {
   int concurrency;
 
   @Option(
+      names = "--jobs",
+      defaultValue = "1",
+      description =
+          "tables exported at once, 1 to 16, each by its own connection in one snapshot;"
+              + " above 1 for csv, jsonl and json only (default: ${DEFAULT-VALUE})")
+  int jobs;
+
+  @Option(
       names = "--rows-per-insert",
       defaultValue = "100",
       description = "rows per INSERT in sql output (default: ${DEFAULT-VALUE})")
@@ -195,6 +203,7 @@ final class DumpCommand implements Callable<Integer> {
               .compression(Compression.parse(compression))
               .partSize(ByteSize.parse(partSize))
               .concurrency(concurrency)
+              .jobs(jobs)
               .rowsPerInsert(rowsPerInsert)
               .schemas(schemas)
               .tables(tables)

@@ -397,6 +397,53 @@ class CliTest {
   }
 
   @Test
+  void dump_with_jobs_writes_the_files_of_one_job_and_refuses_sql() throws IOException {
+    Path out = newDir();
+    for (String jobs : List.of("1", "3")) {
+      Result r =
+          run(
+              "dump",
+              "--source",
+              db.toString(),
+              "--to",
+              out.toString(),
+              "--export-id",
+              "j" + jobs,
+              "--format",
+              "jsonl",
+              "--compression",
+              "gzip",
+              "--jobs",
+              jobs,
+              "-q");
+      assertThat(r.code()).as(r.err()).isZero();
+    }
+    List<String> names;
+    try (var files = Files.list(out.resolve("j1"))) {
+      names =
+          files
+              .map(p -> p.getFileName().toString())
+              .filter(n -> !n.equals("manifest.json"))
+              .sorted()
+              .toList();
+    }
+    assertThat(names).hasSizeGreaterThan(1);
+    for (String name : names) {
+      assertThat(Files.readAllBytes(out.resolve("j3").resolve(name)))
+          .as(name)
+          .isEqualTo(Files.readAllBytes(out.resolve("j1").resolve(name)));
+    }
+    Result verified = run("verify", "--from", out.resolve("j3").toString());
+    assertThat(verified.code()).as(verified.err()).isZero();
+
+    Result sql =
+        run("dump", "--source", db.toString(), "--to", newDir().toString(), "--jobs", "2", "-q");
+    assertThat(assertOneSentenceError(sql, ErrorCode.INVALID_ARGUMENT))
+        .contains("jobs 2")
+        .contains("one object per table");
+  }
+
+  @Test
   void an_unparsable_part_size_is_an_invalid_argument() throws IOException {
     Result r =
         run(

@@ -18,10 +18,13 @@ import java.util.Objects;
  * @param exportId the export this belongs to
  * @param fingerprint a digest of the options that shape the bytes; resume refuses other options
  * @param startedAt when the export first started (ISO-8601), kept across resumes
- * @param finished objects completed so far, in plan order
- * @param current the object being written, or null between objects
+ * @param finished objects completed so far, in the order they completed (plan order with one job)
+ * @param current the object being written when exactly one is, else null
  * @param versions the data versions of the tracked tables in the run that wrote this checkpoint
  *     (every finished table's data is of that version); null or empty when none is tracked
+ * @param inFlight the objects being written when several are (an export with {@code --jobs}), in
+ *     plan order; null otherwise. A checkpoint with one object in flight holds it in {@code
+ *     current}, as checkpoints written before parallel exports do.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Checkpoint(
@@ -30,7 +33,8 @@ public record Checkpoint(
     String startedAt,
     List<FinishedObject> finished,
     Current current,
-    Map<String, Long> versions) {
+    Map<String, Long> versions,
+    List<Current> inFlight) {
   static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -39,6 +43,39 @@ public record Checkpoint(
     Objects.requireNonNull(fingerprint, "fingerprint");
     finished = List.copyOf(finished);
     versions = versions == null ? Map.of() : Map.copyOf(versions);
+    if (inFlight != null && !inFlight.isEmpty()) {
+      if (current != null) {
+        throw new IllegalArgumentException("a checkpoint holds current or inFlight, not both");
+      }
+      if (inFlight.size() == 1) {
+        current = inFlight.get(0);
+        inFlight = null;
+      } else {
+        inFlight = List.copyOf(inFlight);
+      }
+    } else {
+      inFlight = null;
+    }
+  }
+
+  /** A checkpoint with at most one object in flight. */
+  public Checkpoint(
+      String exportId,
+      String fingerprint,
+      String startedAt,
+      List<FinishedObject> finished,
+      Current current,
+      Map<String, Long> versions) {
+    this(exportId, fingerprint, startedAt, finished, current, versions, null);
+  }
+
+  /** Every object being written, in plan order: {@code current} or {@code inFlight}, or none. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public List<Current> inProgress() {
+    if (inFlight != null) {
+      return inFlight;
+    }
+    return current == null ? List.of() : List.of(current);
   }
 
   /** A checkpoint of an export without tracked tables. */
@@ -48,7 +85,7 @@ public record Checkpoint(
       String startedAt,
       List<FinishedObject> finished,
       Current current) {
-    this(exportId, fingerprint, startedAt, finished, current, Map.of());
+    this(exportId, fingerprint, startedAt, finished, current, Map.of(), null);
   }
 
   /** An object completed by an earlier part of the export. */
@@ -137,16 +174,21 @@ public record Checkpoint(
   }
 
   /**
-   * How far the export got, as one number that grows with every uploaded part and finished object:
-   * of two checkpoints of one export, the later one has a larger mark exactly when something new
-   * was stored in between. A checkpoint taken when an upload starts does not move it.
+   * How far the export got, as one number that grows with every uploaded part (its bytes) and
+   * every finished object (one more than the bytes its parts already counted, so that finishing
+   * an object whose parts were all uploaded, or an empty one, moves it too): of two checkpoints of
+   * one export, the later one has a larger mark exactly when something new was stored in between.
+   * A checkpoint taken when an upload starts does not move it.
    */
   public long progressMark() {
     long mark = finished.size();
     for (FinishedObject f : finished) {
       mark += f.bytes();
     }
-    return current == null ? mark : mark + current.parts().size() + current.bytes();
+    for (Current c : inProgress()) {
+      mark += c.bytes();
+    }
+    return mark;
   }
 
   public String toJson() {

@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param rowsPerInsert rows per INSERT statement in the sql format
  * @param frameSize uncompressed bytes after which a new compression frame (and restart point)
  *     starts
+ * @param jobs objects written at once, each by its own source connection in one shared snapshot (1
+ *     to {@link #MAX_JOBS}); more than one needs a format with one object per table
  */
 public record ExportOptions(
     Format format,
@@ -26,7 +28,11 @@ public record ExportOptions(
     int partSize,
     int concurrency,
     int rowsPerInsert,
-    int frameSize) {
+    int frameSize,
+    int jobs) {
+  /** The most objects an export writes at once. */
+  public static final int MAX_JOBS = 16;
+
   /** The smallest part size a user may ask for: 5 MiB, S3's minimum for every part but the last. */
   public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -54,6 +60,44 @@ public record ExportOptions(
     if (frameSize < 1) {
       throw invalid("frame size " + frameSize + " must be positive");
     }
+    if (jobs < 1 || jobs > MAX_JOBS) {
+      throw new InvalidInputException(
+          ErrorCode.INVALID_ARGUMENT, "jobs", "jobs " + jobs + " is outside 1.." + MAX_JOBS);
+    }
+    if (jobs > 1 && !format.objectPerTable()) {
+      throw new InvalidInputException(
+          ErrorCode.INVALID_ARGUMENT,
+          "jobs",
+          "jobs "
+              + jobs
+              + " needs a format with one object per table (csv, jsonl, json): the "
+              + format.extension()
+              + " format writes every table into one script, in order; use jobs 1");
+    }
+  }
+
+  /** Options that write one object at a time. */
+  public ExportOptions(
+      Format format,
+      Compression compression,
+      TableSelection selection,
+      int partSize,
+      int concurrency,
+      int rowsPerInsert,
+      int frameSize) {
+    this(format, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, 1);
+  }
+
+  /**
+   * Sets how many objects are written at once (1 to {@link #MAX_JOBS}); the bytes of every object
+   * are the same for any number.
+   *
+   * @throws InvalidInputException INVALID_ARGUMENT for the field {@code jobs} outside the range, or
+   *     above 1 for a format that writes one object (sql)
+   */
+  public ExportOptions withJobs(int n) {
+    return new ExportOptions(
+        format, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, n);
   }
 
   private static DbsnapException invalid(String message) {
@@ -100,7 +144,7 @@ public record ExportOptions(
   public ExportOptions withPartSize(long bytes) {
     int size = checkPartSize(bytes);
     return new ExportOptions(
-        format, compression, selection, size, concurrency, rowsPerInsert, size);
+        format, compression, selection, size, concurrency, rowsPerInsert, size, jobs);
   }
 
   /**
@@ -109,28 +153,31 @@ public record ExportOptions(
    */
   public ExportOptions withSmallParts(int partSize, int frameSize) {
     return new ExportOptions(
-        format, compression, selection, partSize, concurrency, rowsPerInsert, frameSize);
+        format, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, jobs);
   }
 
   public ExportOptions withSelection(TableSelection s) {
     return new ExportOptions(
-        format, compression, s, partSize, concurrency, rowsPerInsert, frameSize);
+        format, compression, s, partSize, concurrency, rowsPerInsert, frameSize, jobs);
   }
 
   public ExportOptions withConcurrency(int n) {
-    return new ExportOptions(format, compression, selection, partSize, n, rowsPerInsert, frameSize);
+    return new ExportOptions(
+        format, compression, selection, partSize, n, rowsPerInsert, frameSize, jobs);
   }
 
   public ExportOptions withRowsPerInsert(int n) {
-    return new ExportOptions(format, compression, selection, partSize, concurrency, n, frameSize);
+    return new ExportOptions(
+        format, compression, selection, partSize, concurrency, n, frameSize, jobs);
   }
 
   public ExportOptions withFormat(Format f) {
     return new ExportOptions(
-        f, compression, selection, partSize, concurrency, rowsPerInsert, frameSize);
+        f, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, jobs);
   }
 
   public ExportOptions withCompression(Compression c) {
-    return new ExportOptions(format, c, selection, partSize, concurrency, rowsPerInsert, frameSize);
+    return new ExportOptions(
+        format, c, selection, partSize, concurrency, rowsPerInsert, frameSize, jobs);
   }
 }

@@ -1,5 +1,7 @@
 package dev.dbsnap.export;
 
+import static java.util.stream.Collectors.toSet;
+
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.format.ByteBuf;
@@ -27,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
@@ -42,6 +46,11 @@ import java.util.function.Predicate;
  * <p>On failure or cancel, the multipart upload in progress is aborted and every object this export
  * wrote is deleted; only a crash (which runs no code) leaves parts behind, and those are what a
  * resume continues. Not thread-safe: one instance runs one export.
+ *
+ * <p>With {@link ExportOptions#jobs()} above 1, that many objects are written at once, each by a
+ * worker with its own connection in the first connection's snapshot and its own part writer;
+ * objects are taken in plan order, the bytes and the manifest are those of one job, and the
+ * checkpoint lists every object in flight. The listener is called by one thread at a time.
  */
 public final class Exporter {
   /** Name of the checkpoint object the CLI keeps beside an export. */
@@ -181,15 +190,24 @@ public final class Exporter {
             ? resumeFrom.startedAt()
             : clock.instant().toString();
     Dialect dialect = source.dialect();
+    Ledger ledger = null;
     List<Checkpoint.FinishedObject> finished = new ArrayList<>();
     Manifest complete = null;
+    Dialect.WriterHold hold = null;
     try (Connection connection = source.connect()) {
       DatabaseSchema schema;
       Map<String, Long> versions;
+      String snapshotId = null;
       try {
+        if (options.jobs() > 1 && snapshotKey == null) {
+          hold = dialect.holdWriters(source);
+        }
         dialect.beginSnapshot(connection);
         schema = dialect.introspect(connection, options.selection());
         versions = readVersions(connection, schema);
+        if (hold != null) {
+          snapshotId = dialect.exportSnapshot(connection);
+        }
       } catch (SQLException e) {
         throw dev.dbsnap.source.SourceException.from(
             e, ErrorCode.SOURCE_READ_FAILED, "cannot read the structure of " + source, null);
@@ -197,9 +215,9 @@ public final class Exporter {
       this.versions = versions;
       List<Planned> plan = plan(schema);
       String fingerprint = fingerprint(schema, plan);
-      int first = 0;
-      Checkpoint.Current current = null;
-      Map<String, Boolean> consistentTables = new HashMap<>();
+      // The objects an earlier run left in progress that this one continues, by plan index.
+      Map<Integer, Checkpoint.Current> resumeAt = new TreeMap<>();
+      Map<String, Boolean> consistentTables = new ConcurrentHashMap<>();
       if (resumeFrom != null) {
         if (!resumeFrom.exportId().equals(exportId)
             || !resumeFrom.fingerprint().equals(fingerprint)) {
@@ -210,21 +228,17 @@ public final class Exporter {
                   + " was made with other options or another table structure; start a new export");
         }
         // A tracked table whose version moved since the crashed run is exported again from its
-        // start, and so is every object after the first that holds one (DESIGN 7).
+        // start: every object that holds one, finished or in progress (DESIGN 7).
         Set<String> changed = changedTables(resumeFrom.versions(), versions);
         for (Checkpoint.FinishedObject f : resumeFrom.finished()) {
-          if (f.rows().keySet().stream().anyMatch(changed::contains)) {
-            break;
+          if (f.rows().keySet().stream().noneMatch(changed::contains)) {
+            finished.add(f);
           }
-          finished.add(f);
         }
-        first = finished.size();
-        if (first == resumeFrom.finished().size()) {
-          current = resumeFrom.current();
-        }
-        if (current != null
-            && current.restart().rows().keySet().stream().anyMatch(changed::contains)) {
-          current = null;
+        for (Checkpoint.Current c : resumeFrom.inProgress()) {
+          if (c.restart().rows().keySet().stream().noneMatch(changed::contains)) {
+            resumeAt.put(c.objectIndex(), c);
+          }
         }
         // Rows read by an earlier run are the table as of this run's snapshot when the table is
         // tracked and its version is the same.
@@ -235,32 +249,54 @@ public final class Exporter {
           }
         }
       }
-      if (current != null && current.completing() != null && completed(current)) {
-        // The crash came after the store completed the object and before the checkpoint said so.
-        Checkpoint.Completion c = current.completing();
-        finished.add(new Checkpoint.FinishedObject(current.key(), c.bytes(), c.sha256(), c.rows()));
-        first++;
-        current = null;
-        listener.checkpoint(
-            new Checkpoint(exportId, fingerprint, startedAt, finished, null, versions));
+      boolean settled = false;
+      for (var it = resumeAt.values().iterator(); it.hasNext(); ) {
+        Checkpoint.Current current = it.next();
+        if (current.completing() != null && completed(current)) {
+          // The crash came after the store completed the object and before the checkpoint said
+          // so.
+          Checkpoint.Completion c = current.completing();
+          finished.add(
+              new Checkpoint.FinishedObject(current.key(), c.bytes(), c.sha256(), c.rows()));
+          it.remove();
+          settled = true;
+        }
+      }
+      ledger = new Ledger(fingerprint, startedAt, finished);
+      if (settled) {
+        ledger.report();
       }
       if (resumeFrom != null && snapshotKey == null) {
-        abortOrphanUploads(current);
+        abortOrphanUploads(
+            resumeAt.values().stream().map(Checkpoint.Current::uploadId).collect(toSet()));
       }
       if (resumeFrom == null && snapshotKey == null) {
         // Before anything is uploaded: a crash at any later moment leaves a checkpoint that a
         // resume understands, and that names every upload it starts.
-        listener.checkpoint(
-            new Checkpoint(exportId, fingerprint, startedAt, finished, null, versions));
+        ledger.report();
       }
-      Run run = new Run(connection, dialect, schema, plan, fingerprint, startedAt, finished);
-      for (int i = first; i < plan.size(); i++) {
-        Checkpoint.Current resumeObject =
-            current != null && current.objectIndex() == i ? current : null;
-        finished.add(run.writeObject(i, resumeObject, consistentTables));
-        listener.checkpoint(
-            new Checkpoint(exportId, fingerprint, startedAt, finished, null, versions));
+      Set<String> done = new HashSet<>();
+      finished.forEach(f -> done.add(f.key()));
+      List<Integer> todo = new ArrayList<>();
+      for (int i = 0; i < plan.size(); i++) {
+        if (!done.contains(plan.get(i).key())) {
+          todo.add(i);
+        }
       }
+      Run run = new Run(dialect, schema, plan, ledger);
+      int jobs = hold == null ? 1 : Math.min(options.jobs(), todo.size());
+      if (jobs <= 1) {
+        if (hold != null) {
+          hold.release();
+        }
+        for (int i : todo) {
+          ledger.finish(i, run.writeObject(connection, i, resumeAt.get(i), consistentTables));
+        }
+      } else {
+        new Jobs(run, ledger, todo, resumeAt, consistentTables)
+            .run(connection, dialect, snapshotId, hold, jobs);
+      }
+      finished = ledger.finished();
       Manifest manifest =
           manifest(schema, plan, finished, startedAt, resumeFrom != null, consistentTables);
       if (snapshotKey == null) {
@@ -269,7 +305,7 @@ public final class Exporter {
       complete = manifest;
     } catch (RuntimeException e) {
       if (complete == null) {
-        cleanUp(finished, e);
+        cleanUp(ledger == null ? finished : ledger.finished(), e);
         throw e;
       }
     } catch (SQLException e) {
@@ -277,8 +313,16 @@ public final class Exporter {
         RuntimeException failure =
             dev.dbsnap.source.SourceException.from(
                 e, ErrorCode.SOURCE_READ_FAILED, "reading " + source + " failed", null);
-        cleanUp(finished, failure);
+        cleanUp(ledger == null ? finished : ledger.finished(), failure);
         throw failure;
+      }
+    } finally {
+      if (hold != null) {
+        try {
+          hold.release();
+        } catch (SQLException ignored) {
+          // closing the lock's connection ends its transaction anyway
+        }
       }
     }
     // The export is whole once its manifest is written: what follows only tidies up, and its
@@ -289,13 +333,174 @@ public final class Exporter {
       try {
         // A finished export owns no upload: any still open under it was abandoned (a retried
         // start whose first answer was lost, an object restarted on resume).
-        abortOrphanUploads(null);
+        abortOrphanUploads(Set.of());
         store.delete(exportDir + CHECKPOINT_FILE);
       } catch (RuntimeException ignored) {
         // the next resume finds the manifest and removes it; gc aborts what is left
       }
     }
     return complete;
+  }
+
+  /**
+   * What the export has stored, reported as a checkpoint on every change: the finished objects and
+   * every object in progress. One report at a time, each made under the lock that guards the state
+   * it reports, so checkpoints arrive in order and each is consistent.
+   */
+  private final class Ledger {
+    private final String fingerprint;
+    private final String startedAt;
+    private final List<Checkpoint.FinishedObject> finished;
+    private final TreeMap<Integer, Checkpoint.Current> inFlight = new TreeMap<>();
+
+    Ledger(String fingerprint, String startedAt, List<Checkpoint.FinishedObject> finished) {
+      this.fingerprint = fingerprint;
+      this.startedAt = startedAt;
+      this.finished = new ArrayList<>(finished);
+    }
+
+    synchronized void moved(Checkpoint.Current current) {
+      inFlight.put(current.objectIndex(), current);
+      report();
+    }
+
+    synchronized void finish(int index, Checkpoint.FinishedObject object) {
+      inFlight.remove(index);
+      finished.add(object);
+      report();
+    }
+
+    synchronized void report() {
+      listener.checkpoint(
+          new Checkpoint(
+              exportId,
+              fingerprint,
+              startedAt,
+              finished,
+              null,
+              versions,
+              new ArrayList<>(inFlight.values())));
+    }
+
+    synchronized void progress(ExportListener.Progress progress) {
+      listener.progress(progress);
+    }
+
+    synchronized List<Checkpoint.FinishedObject> finished() {
+      return List.copyOf(finished);
+    }
+  }
+
+  /**
+   * Objects written by several workers at once, each with its own connection in the first
+   * connection's snapshot and its own part writer and uploads. Objects are taken in plan order; the
+   * first failure stops the others, and is what the run fails with once all have stopped.
+   */
+  private final class Jobs {
+    private final Run run;
+    private final Ledger ledger;
+    private final List<Integer> todo;
+    private final Map<Integer, Checkpoint.Current> resumeAt;
+    private final Map<String, Boolean> consistent;
+    private final java.util.concurrent.atomic.AtomicInteger next =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    Jobs(
+        Run run,
+        Ledger ledger,
+        List<Integer> todo,
+        Map<Integer, Checkpoint.Current> resumeAt,
+        Map<String, Boolean> consistent) {
+      this.run = run;
+      this.ledger = ledger;
+      this.todo = todo;
+      this.resumeAt = resumeAt;
+      this.consistent = consistent;
+    }
+
+    void run(
+        Connection first, Dialect dialect, String snapshotId, Dialect.WriterHold hold, int jobs)
+        throws SQLException {
+      List<Connection> connections = new ArrayList<>();
+      ExecutorService workers =
+          Executors.newFixedThreadPool(
+              jobs,
+              r -> {
+                Thread t = new Thread(r, "dbsnap-job");
+                t.setDaemon(true);
+                return t;
+              });
+      try {
+        connections.add(first);
+        for (int j = 1; j < jobs; j++) {
+          Connection c = source.connect();
+          connections.add(c);
+          dialect.beginSnapshotAt(c, snapshotId);
+        }
+        // Every worker's transaction has started: writers may commit again (SQLite), and the
+        // first connection, which keeps reading as worker 0, keeps the exported snapshot alive.
+        hold.release();
+        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+        for (Connection c : connections) {
+          running.add(workers.submit(() -> work(c)));
+        }
+        boolean interrupted = false;
+        for (var f : running) {
+          while (true) {
+            try {
+              f.get();
+              break;
+            } catch (InterruptedException e) {
+              interrupted = true;
+              run.failed.compareAndSet(
+                  null,
+                  new DbsnapException(
+                      ErrorCode.CANCELLED, "export " + exportId + " was cancelled"));
+            } catch (java.util.concurrent.ExecutionException e) {
+              run.failed.compareAndSet(null, e.getCause());
+            }
+          }
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+        Throwable failure = run.failed.get();
+        if (failure instanceof RuntimeException e) {
+          throw e;
+        }
+        if (failure instanceof Error e) {
+          throw e;
+        }
+        if (failure != null) {
+          throw new DbsnapException(ErrorCode.INTERNAL, "an export job failed", failure);
+        }
+      } finally {
+        workers.shutdownNow();
+        for (Connection c :
+            connections.subList(Math.min(1, connections.size()), connections.size())) {
+          try {
+            c.close();
+          } catch (SQLException ignored) {
+            // a read-only transaction: nothing is lost
+          }
+        }
+      }
+    }
+
+    private void work(Connection connection) {
+      try {
+        while (run.failed.get() == null) {
+          int k = next.getAndIncrement();
+          if (k >= todo.size()) {
+            return;
+          }
+          int index = todo.get(k);
+          ledger.finish(index, run.writeObject(connection, index, resumeAt.get(index), consistent));
+        }
+      } catch (Throwable t) {
+        run.failed.compareAndSet(null, t);
+      }
+    }
   }
 
   /**
@@ -358,9 +563,9 @@ public final class Exporter {
    * Aborts uploads a crash left behind that the checkpoint does not continue: a crash between
    * starting an upload and its first checkpoint leaves one nobody will complete.
    */
-  private void abortOrphanUploads(Checkpoint.Current current) {
+  private void abortOrphanUploads(Set<String> continued) {
     for (var pending : store.pendingUploads(exportDir)) {
-      if (current == null || !pending.uploadId().equals(current.uploadId())) {
+      if (!continued.contains(pending.uploadId())) {
         store.resumeMultipart(pending.key(), pending.uploadId()).abort();
       }
     }
@@ -405,7 +610,7 @@ public final class Exporter {
         store.delete(o.key());
       }
       if (snapshotKey == null) {
-        abortOrphanUploads(null);
+        abortOrphanUploads(Set.of());
       }
       store.delete(exportDir + CHECKPOINT_FILE);
     } catch (RuntimeException suppressed) {
@@ -517,9 +722,10 @@ public final class Exporter {
       Map<String, Boolean> consistentTables) {
     List<Manifest.TableEntry> tables = new ArrayList<>();
     List<Manifest.ObjectEntry> objects = new ArrayList<>();
-    for (int i = 0; i < plan.size(); i++) {
-      Planned p = plan.get(i);
-      Checkpoint.FinishedObject f = finished.get(i);
+    Map<String, Checkpoint.FinishedObject> byKey = new HashMap<>();
+    finished.forEach(f -> byKey.put(f.key(), f));
+    for (Planned p : plan) {
+      Checkpoint.FinishedObject f = byKey.get(p.key());
       objects.add(new Manifest.ObjectEntry(p.name(), f.bytes(), f.sha256()));
       for (TableSchema t : p.tables()) {
         List<Manifest.ColumnEntry> columns =
@@ -551,48 +757,49 @@ public final class Exporter {
         schema);
   }
 
-  /** The state of one run of the export (one connection, one snapshot). */
+  /**
+   * The state of one run of the export (one snapshot), shared by its jobs: each object is written
+   * by one thread through the connection it is given.
+   */
   private final class Run {
     private static final int FLUSH_BYTES = 64 * 1024;
-    private final Connection connection;
     private final Dialect dialect;
     private final DatabaseSchema schema;
     private final List<Planned> plan;
-    private final String fingerprint;
-    private final String startedAt;
-    private final List<Checkpoint.FinishedObject> finished;
+    private final Ledger ledger;
     private final long rowEstimate;
-    private long rowsTotal;
-    private int tablesDone;
+    private final java.util.concurrent.atomic.AtomicLong rowsTotal =
+        new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger tablesDone =
+        new java.util.concurrent.atomic.AtomicInteger();
 
-    Run(
-        Connection connection,
-        Dialect dialect,
-        DatabaseSchema schema,
-        List<Planned> plan,
-        String fingerprint,
-        String startedAt,
-        List<Checkpoint.FinishedObject> finished) {
-      this.connection = connection;
+    /** The first failure of any job; set, it stops the others. */
+    final java.util.concurrent.atomic.AtomicReference<Throwable> failed =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
+    private final BooleanSupplier stop = () -> cancelled.getAsBoolean() || failed.get() != null;
+
+    Run(Dialect dialect, DatabaseSchema schema, List<Planned> plan, Ledger ledger) {
       this.dialect = dialect;
       this.schema = schema;
       this.plan = plan;
-      this.fingerprint = fingerprint;
-      this.startedAt = startedAt;
-      this.finished = finished;
+      this.ledger = ledger;
       long estimate = 0;
       for (TableSchema t : schema.tables()) {
         estimate = t.rowEstimate() < 0 || estimate < 0 ? -1 : estimate + t.rowEstimate();
       }
       this.rowEstimate = estimate;
-      for (Checkpoint.FinishedObject f : finished) {
-        tablesDone += f.rows().size();
-        rowsTotal += f.rows().values().stream().mapToLong(Long::longValue).sum();
+      for (Checkpoint.FinishedObject f : ledger.finished()) {
+        tablesDone.addAndGet(f.rows().size());
+        rowsTotal.addAndGet(f.rows().values().stream().mapToLong(Long::longValue).sum());
       }
     }
 
     Checkpoint.FinishedObject writeObject(
-        int index, Checkpoint.Current resume, Map<String, Boolean> consistent) {
+        Connection connection,
+        int index,
+        Checkpoint.Current resume,
+        Map<String, Boolean> consistent) {
       Planned object = plan.get(index);
       ExecutorService uploads =
           Executors.newFixedThreadPool(
@@ -604,11 +811,11 @@ public final class Exporter {
               });
       try {
         try {
-          return attempt(index, object, resume, uploads, consistent);
+          return attempt(connection, index, object, resume, uploads, consistent);
         } catch (UploadGone e) {
           // The upload expired or was removed since the crash, and the object was not completed
           // from it: write the object again from its start.
-          return attempt(index, object, null, uploads, consistent);
+          return attempt(connection, index, object, null, uploads, consistent);
         } catch (PartWriter.OverlapMismatch e) {
           // The data before the boundary changed since the crash: write the object again from
           // its start, so nothing of the old bytes survives, and drop the old upload.
@@ -617,7 +824,7 @@ public final class Exporter {
           } catch (DbsnapException gone) {
             // already aborted or expired: nothing to drop
           }
-          return attempt(index, object, null, uploads, consistent);
+          return attempt(connection, index, object, null, uploads, consistent);
         }
       } finally {
         uploads.shutdownNow();
@@ -625,6 +832,7 @@ public final class Exporter {
     }
 
     private Checkpoint.FinishedObject attempt(
+        Connection connection,
         int index,
         Planned object,
         Checkpoint.Current resume,
@@ -632,22 +840,16 @@ public final class Exporter {
         Map<String, Boolean> consistent) {
       PartWriter.Listener onPart =
           state ->
-              listener.checkpoint(
-                  new Checkpoint(
-                      exportId,
-                      fingerprint,
-                      startedAt,
-                      finished,
-                      new Checkpoint.Current(
-                          index,
-                          object.key(),
-                          state.uploadId(),
-                          state.parts(),
-                          state.bytes(),
-                          state.digestState(),
-                          state.restart(),
-                          state.completing()),
-                      versions));
+              ledger.moved(
+                  new Checkpoint.Current(
+                      index,
+                      object.key(),
+                      state.uploadId(),
+                      state.parts(),
+                      state.bytes(),
+                      state.digestState(),
+                      state.restart(),
+                      state.completing()));
       PartWriter writer;
       if (resume == null) {
         writer =
@@ -690,8 +892,8 @@ public final class Exporter {
           afterKey = Keys.fromJson(resume.restart().afterKey());
           rows.putAll(resume.restart().rows());
         }
-        encode(object, writer, compressor, firstSegment, afterKey, rows, consistent);
-        PartWriter.Result result = writer.finish(cancelled, Map.copyOf(rows));
+        encode(connection, object, writer, compressor, firstSegment, afterKey, rows, consistent);
+        PartWriter.Result result = writer.finish(stop, Map.copyOf(rows));
         ok = true;
         return new Checkpoint.FinishedObject(
             object.key(), result.bytes(), result.sha256(), Map.copyOf(rows));
@@ -715,7 +917,9 @@ public final class Exporter {
         throw e;
       } finally {
         if (!ok) {
-          if (keepsForResume(failure) || failure instanceof PartWriter.OverlapMismatch) {
+          // A job stopped because another failed goes the way of that failure.
+          Throwable decisive = failed.get() != null ? failed.get() : failure;
+          if (keepsForResume(decisive) || failure instanceof PartWriter.OverlapMismatch) {
             writer.abandon();
           } else {
             writer.abort();
@@ -725,6 +929,7 @@ public final class Exporter {
     }
 
     private void encode(
+        Connection connection,
         Planned object,
         PartWriter writer,
         Compression.FrameCompressor compressor,
@@ -787,7 +992,7 @@ public final class Exporter {
               frameBytes = 0;
             }
             if ((tableRows & 4095) == 0) {
-              tick(table, rowsTotal + tableRows, writer);
+              tick(table, rowsTotal.get() + tableRows, writer);
             }
           }
         }
@@ -796,20 +1001,20 @@ public final class Exporter {
         flush(buf, compressor);
         compressor.endFrame();
         rows.put(table.displayName(), tableRows);
-        rowsTotal += tableRows;
-        tablesDone++;
-        tick(table, rowsTotal, writer);
+        long total = rowsTotal.addAndGet(tableRows);
+        tablesDone.incrementAndGet();
+        tick(table, total, writer);
       }
     }
 
     private void tick(TableSchema table, long rowsNow, PartWriter writer) {
-      if (cancelled.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+      if (stop.getAsBoolean() || Thread.currentThread().isInterrupted()) {
         throw new DbsnapException(ErrorCode.CANCELLED, "export " + exportId + " was cancelled");
       }
-      listener.progress(
+      ledger.progress(
           new ExportListener.Progress(
               table.displayName(),
-              tablesDone,
+              tablesDone.get(),
               schema.tables().size(),
               rowsNow,
               writer.position(),

@@ -39,6 +39,43 @@ public interface Dialect {
   TableReader openReader(Connection connection, TableSchema table, List<Object> afterKey)
       throws SQLException;
 
+  /**
+   * Keeps writers from committing while the read transactions of a parallel export start, so that
+   * every one of them sees the same data; {@link WriterHold#release} lets them go once the last has
+   * started. Called before {@link #beginSnapshot} of the first connection.
+   *
+   * @return the hold, or null when writers cannot be held off (an SQLite file this process may not
+   *     write to): the caller then reads through one connection
+   */
+  default WriterHold holdWriters(Source source) throws SQLException {
+    return () -> {};
+  }
+
+  /**
+   * Names the snapshot of {@code connection}'s read transaction (begun by {@link #beginSnapshot})
+   * so that other connections can join it with {@link #beginSnapshotAt}; null when the dialect has
+   * no such name and the snapshots are lined up by {@link #holdWriters} instead.
+   */
+  default String exportSnapshot(Connection connection) throws SQLException {
+    return null;
+  }
+
+  /**
+   * Prepares a fresh connection as {@link #beginSnapshot} does, with its read transaction in the
+   * snapshot {@link #exportSnapshot} named (or, when that is null, taken now, while writers are
+   * held off).
+   */
+  default void beginSnapshotAt(Connection connection, String snapshotId) throws SQLException {
+    beginSnapshot(connection);
+  }
+
+  /** Writers held off by {@link #holdWriters}. */
+  @FunctionalInterface
+  interface WriterHold {
+    /** Lets writers commit again; safe to call twice. */
+    void release() throws SQLException;
+  }
+
   /** The dialect for a JDBC URL or SQLite path. */
   static Dialect of(DialectKind kind) {
     return switch (kind) {

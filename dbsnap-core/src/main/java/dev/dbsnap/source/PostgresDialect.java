@@ -89,6 +89,32 @@ final class PostgresDialect implements Dialect {
   }
 
   @Override
+  public String exportSnapshot(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_catalog.pg_export_snapshot()")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /** As pg_dump -j: a REPEATABLE READ transaction whose first statement sets the snapshot. */
+  @Override
+  public void beginSnapshotAt(Connection connection, String snapshotId) throws SQLException {
+    if (snapshotId == null) {
+      beginSnapshot(connection);
+      return;
+    }
+    beginSnapshot(connection);
+    // beginSnapshot took a snapshot of its own: start again in the exported one.
+    connection.rollback();
+    try (Statement st = connection.createStatement()) {
+      st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      st.execute("SET TRANSACTION SNAPSHOT '" + snapshotId.replace("'", "''") + "'");
+      st.execute("SELECT 1");
+    }
+  }
+
+  @Override
   public DatabaseSchema introspect(Connection connection, TableSelection selection)
       throws SQLException {
     return new PostgresIntrospection(connection, selection).run();

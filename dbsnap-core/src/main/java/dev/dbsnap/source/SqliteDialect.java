@@ -47,6 +47,44 @@ final class SqliteDialect implements Dialect {
     }
   }
 
+  /**
+   * Holds the write lock of the file (BEGIN IMMEDIATE on a connection of its own): in WAL mode no
+   * writer commits while it is held, and in rollback-journal mode no writer can take the pending
+   * lock that would keep new readers out, so every read transaction begun meanwhile sees the same
+   * data. The lock's connection is opened for writing (the file exists: the first connection opened
+   * it): on a read-only connection BEGIN IMMEDIATE succeeds but, in WAL mode, does not keep a
+   * writer from committing.
+   */
+  @Override
+  public WriterHold holdWriters(Source source) throws SQLException {
+    Connection lock = source.connectForWriting();
+    try (Statement st = lock.createStatement()) {
+      st.execute("PRAGMA busy_timeout = 30000");
+      st.execute("BEGIN IMMEDIATE");
+    } catch (SQLException e) {
+      lock.close();
+      if ((e.getErrorCode() & 0xff) == 8) { // SQLITE_READONLY: cannot hold writers off
+        return null;
+      }
+      throw e;
+    }
+    return new WriterHold() {
+      private boolean released;
+
+      @Override
+      public void release() throws SQLException {
+        if (released) {
+          return;
+        }
+        released = true;
+        try (lock;
+            Statement st = lock.createStatement()) {
+          st.execute("ROLLBACK");
+        }
+      }
+    };
+  }
+
   @Override
   public DatabaseSchema introspect(Connection connection, TableSelection selection)
       throws SQLException {

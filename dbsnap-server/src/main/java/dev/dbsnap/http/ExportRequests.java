@@ -28,7 +28,7 @@ import org.eclipse.jetty.http.BadMessageException;
 /** Reads export requests from clients strictly: every bad value is named by its field. */
 final class ExportRequests {
   static final Set<String> FIELDS =
-      Set.of("format", "compression", "tables", "excludeTables", "partSize", "callbackUrl");
+      Set.of("format", "compression", "tables", "excludeTables", "partSize", "callbackUrl", "jobs");
   private static final int MAX_TABLES = 10_000;
   private static final int MAX_URL_LENGTH = 2048;
 
@@ -95,7 +95,8 @@ final class ExportRequests {
             name,
             "unknown field '"
                 + name
-                + "': use format, compression, tables, excludeTables, partSize or callbackUrl");
+                + "': use format, compression, tables, excludeTables, partSize, callbackUrl"
+                + " or jobs");
       }
     }
     Format format = format(text(root, "format"), "format");
@@ -104,7 +105,26 @@ final class ExportRequests {
     List<String> exclude = names(root, "excludeTables");
     long partSize = partSize(root.get("partSize"));
     URI callback = callbackUrl(text(root, "callbackUrl"));
-    return new ExportRequest(source, format, compression, tables, exclude, partSize, callback);
+    int jobs = jobs(root.get("jobs"));
+    return new ExportRequest(
+        source, format, compression, tables, exclude, partSize, callback, jobs);
+  }
+
+  /** The number of tables exported at once: a whole number, 1 when absent. */
+  static int jobs(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return 1;
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+      throw new InvalidInputException(
+          ErrorCode.INVALID_ARGUMENT,
+          "jobs",
+          "jobs must be a whole number from 1 to "
+              + dev.dbsnap.export.ExportOptions.MAX_JOBS
+              + ", not "
+              + (node.isNumber() ? node.asText() : kind(node)));
+    }
+    return node.intValue();
   }
 
   private static JsonNode readJson(byte[] body) {

@@ -38,6 +38,7 @@ public final class JobJson {
     r.excludeTables().forEach(request.putArray("excludeTables")::add);
     request.put("partSize", r.partSize());
     request.put("callbackUrl", r.callbackUrl() == null ? null : r.callbackUrl().toString());
+    request.put("jobs", r.jobs());
     time(doc, "createdAt", job.createdAt());
     time(doc, "startedAt", job.startedAt());
     time(doc, "updatedAt", job.updatedAt());

@@ -1,6 +1,7 @@
 package dev.dbsnap.job;
 
 import dev.dbsnap.export.Compression;
+import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.format.Format;
 import java.net.URI;
 import java.util.List;
@@ -17,6 +18,8 @@ import java.util.Objects;
  * @param excludeTables tables to leave out
  * @param partSize bytes per part, 0 for the default
  * @param callbackUrl where to POST the webhook on a terminal state, or null
+ * @param jobs tables exported at once (1 to {@link ExportOptions#MAX_JOBS}; more than one only for
+ *     formats with one object per table)
  */
 public record ExportRequest(
     String source,
@@ -25,12 +28,27 @@ public record ExportRequest(
     List<String> tables,
     List<String> excludeTables,
     long partSize,
-    URI callbackUrl) {
+    URI callbackUrl,
+    int jobs) {
   public ExportRequest {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(format, "format");
     Objects.requireNonNull(compression, "compression");
     tables = List.copyOf(tables);
     excludeTables = List.copyOf(excludeTables);
+    // refuses a count out of range, or above 1 for sql, naming the field "jobs"
+    ExportOptions.defaults(format, compression).withJobs(jobs);
+  }
+
+  /** A request that exports one table at a time. */
+  public ExportRequest(
+      String source,
+      Format format,
+      Compression compression,
+      List<String> tables,
+      List<String> excludeTables,
+      long partSize,
+      URI callbackUrl) {
+    this(source, format, compression, tables, excludeTables, partSize, callbackUrl, 1);
   }
 }

@@ -44,6 +44,9 @@ final class JobRows {
     r.excludeTables().forEach(n.putArray("excludeTables")::add);
     n.put("partSize", r.partSize());
     n.put("callbackUrl", r.callbackUrl() == null ? null : r.callbackUrl().toString());
+    if (r.jobs() != 1) { // absent for one job, so requests stored before --jobs keep their hash
+      n.put("jobs", r.jobs());
+    }
     return n.toString();
   }
 
@@ -61,7 +64,8 @@ final class JobRows {
         tables,
         exclude,
         n.path("partSize").asLong(),
-        callback.isTextual() ? URI.create(callback.asText()) : null);
+        callback.isTextual() ? URI.create(callback.asText()) : null,
+        n.path("jobs").asInt(1));
   }
 
   static String hash(String requestJson) {

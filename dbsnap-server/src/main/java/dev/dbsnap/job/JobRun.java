@@ -175,12 +175,9 @@ final class JobRun implements ExportListener {
         rows += f.rows().values().stream().mapToLong(Long::longValue).sum();
         bytes += f.bytes();
       }
-      if (resumeFrom.current() != null) {
-        rows +=
-            resumeFrom.current().restart().rows().values().stream()
-                .mapToLong(Long::longValue)
-                .sum();
-        bytes += resumeFrom.current().bytes();
+      for (Checkpoint.Current c : resumeFrom.inProgress()) {
+        rows += c.restart().rows().values().stream().mapToLong(Long::longValue).sum();
+        bytes += c.bytes();
       }
     }
     markAtStart = resumeFrom == null ? 0 : resumeFrom.progressMark();
@@ -214,7 +211,8 @@ final class JobRun implements ExportListener {
     ExportOptions options =
         ExportOptions.defaults(r.format(), r.compression())
             .withSelection(new TableSelection(List.of(), r.tables(), r.excludeTables()))
-            .withConcurrency(Math.max(1, ctx.config().workers().uploadConcurrency()));
+            .withConcurrency(Math.max(1, ctx.config().workers().uploadConcurrency()))
+            .withJobs(r.jobs());
     options =
         ctx.tuning().partSize() > 0
             ? options.withSmallParts(ctx.tuning().partSize(), ctx.tuning().partSize())
@@ -417,9 +415,9 @@ final class JobRun implements ExportListener {
         count += (int) Math.max(1, (f.bytes() + partSize - 1) / partSize);
       }
       bytes = finished;
-      if (checkpoint.current() != null) {
-        bytes += checkpoint.current().bytes();
-        count += checkpoint.current().parts().size();
+      for (Checkpoint.Current c : checkpoint.inProgress()) {
+        bytes += c.bytes();
+        count += c.parts().size();
       }
       finishedBytes = finished;
       parts = count;

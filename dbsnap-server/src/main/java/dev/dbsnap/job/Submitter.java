@@ -112,7 +112,8 @@ final class Submitter {
         r.tables(),
         r.excludeTables(),
         partSize,
-        r.callbackUrl());
+        r.callbackUrl(),
+        r.jobs());
   }
 
   private Optional<Job> byKey(String source, String key, String hash) {

@@ -175,6 +175,22 @@ class ApiBadInputTest {
     assertThat(sized.path("request").path("compression").asText()).isEqualTo("zstd");
   }
 
+  @Test
+  void jobs_out_of_range_or_with_sql_is_named_in_a_422_and_a_good_count_is_kept() throws Exception {
+    assertProblem(api.post(EXPORTS, ADMIN, "{\"jobs\":0}"), 422, "jobs");
+    assertProblem(api.post(EXPORTS, ADMIN, "{\"jobs\":17}"), 422, "jobs");
+    assertProblem(api.post(EXPORTS, ADMIN, "{\"jobs\":2.5}"), 422, "jobs");
+    assertProblem(api.post(EXPORTS, ADMIN, "{\"jobs\":\"2\"}"), 422, "jobs");
+    assertThat(
+            assertProblem(api.post(EXPORTS, ADMIN, "{\"format\":\"sql\",\"jobs\":2}"), 422, "jobs")
+                .toString())
+        .contains("one object per table");
+    JsonNode job = json(api.post(EXPORTS, ADMIN, "{\"format\":\"jsonl\",\"jobs\":3}"));
+    assertThat(job.path("request").path("jobs").asInt()).isEqualTo(3);
+    JsonNode plain = json(api.post(EXPORTS, ADMIN, "{\"format\":\"csv\"}"));
+    assertThat(plain.path("request").path("jobs").asInt()).isEqualTo(1);
+  }
+
   /** Regression: the API read "64MB" as 64,000,000 bytes where the command line read 64 MiB. */
   @Test
   void part_size_64MB_is_64_MiB_as_on_the_command_line() throws Exception {
