@@ -4,6 +4,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,15 +31,24 @@ import java.util.stream.Stream;
  * the timed runs is reported. Extra JVM options for the dbsnap runs (say, to record a flight
  * recording) can be given in the environment variable BENCH_JAVA_OPTS.
  *
+ * <p>Cases: PostgreSQL csv against {@code psql \copy}, sql against {@code pg_dump}, jsonl (reported
+ * against {@code psql \copy}), csv with zstd against the same dump uncompressed; SQLite csv and sql
+ * against {@code sqlite3}; and, when {@code dbsnap dump --help} lists {@code --jobs}, four
+ * PostgreSQL tables of a quarter of the rows each dumped with {@code --jobs 2} against {@code
+ * pg_dump -Fd -j 2} and against {@code --jobs 1}.
+ *
  * <p>Options: {@code --rows N} (default 1,000,000), {@code --runs N} (default 3), {@code --fresh}
  * (rebuild the databases), {@code --big} (also the 10M-row memory and linearity runs), {@code
  * --big-rows N} (default 10,000,000), {@code --only pg|sqlite}, {@code --cases
- * pg-csv,pg-sql,sqlite-csv,sqlite-sql}, {@code --work DIR} (default target/bench).
+ * pg-csv,pg-sql,pg-jsonl,pg-csv-zstd,pg-jobs,sqlite-csv,sqlite-sql}, {@code --work DIR} (default
+ * target/bench).
  */
 public final class Bench {
   private static final String TABLE = "bench_events";
   private static final String DB = "bench";
   private static final String BIG_DB = "bench_big";
+  private static final List<String> JOB_TABLES =
+      List.of("bench_q1", "bench_q2", "bench_q3", "bench_q4");
 
   private final Path work;
   private final Path out;
@@ -122,10 +132,7 @@ public final class Bench {
       }
       String pgUrl = pg.getJdbcUrl("postgres", DB);
       if (doPg) {
-        compare(
-            "PG csv",
-            1.2,
-            dbsnap(pgUrl, "csv", "pg-csv"),
+        Step psqlCopy =
             tool(
                 "psql.csv",
                 pgEnv(DB),
@@ -133,11 +140,14 @@ public final class Bench {
                 "-X",
                 "-q",
                 "-c",
-                "\\copy " + TABLE + " TO STDOUT CSV HEADER"));
+                "\\copy " + TABLE + " TO STDOUT CSV HEADER");
+        Step pgCsv = dbsnap(pgUrl, "csv", "pg-csv");
+        compare("PG csv", 1.2, pgCsv, "psql \\copy CSV HEADER", psqlCopy);
         compare(
             "PG sql",
             1.0,
             dbsnap(pgUrl, "sql", "pg-sql"),
+            "pg_dump --data-only --rows-per-insert=100",
             tool(
                 "pg_dump.sql",
                 pgEnv(DB),
@@ -146,12 +156,26 @@ public final class Bench {
                 "--rows-per-insert=100",
                 "-t",
                 TABLE));
+        compare(
+            "PG jsonl",
+            Double.NaN,
+            dbsnap(pgUrl, "jsonl", "pg-jsonl"),
+            "psql \\copy CSV HEADER",
+            psqlCopy);
+        compare(
+            "PG csv zstd",
+            Double.NaN,
+            dbsnap(pgUrl, "csv", "pg-csv-zstd", List.of("--tables", TABLE, "-c", "zstd")),
+            "dbsnap csv, no compression",
+            pgCsv);
+        jobsCases(pgUrl);
       }
       if (doSqlite) {
         compare(
             "SQLite csv",
             1.2,
             dbsnap(sqlite.toString(), "csv", "sqlite-csv"),
+            "sqlite3 -csv -header",
             tool(
                 "sqlite3.csv",
                 Map.of(),
@@ -164,6 +188,7 @@ public final class Bench {
             "SQLite sql",
             1.0,
             dbsnap(sqlite.toString(), "sql", "sqlite-sql"),
+            "sqlite3 .dump",
             tool("sqlite3.sql", Map.of(), "sqlite3", sqlite.toString(), ".dump"));
       }
       printTable();
@@ -262,7 +287,13 @@ public final class Bench {
     }
   }
 
-  private record Result(String name, double target, Series dbsnap, Series tool) {
+  /**
+   * One case's figures.
+   *
+   * @param target the ratio to reach, or NaN for a case that is only reported
+   * @param versus what dbsnap is compared with
+   */
+  private record Result(String name, double target, Series dbsnap, String versus, Series tool) {
     double ratio() {
       return dbsnap.median() / tool.median();
     }
@@ -280,8 +311,13 @@ public final class Bench {
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
-  private void compare(String name, double target, Step dbsnap, Step tool) throws Exception {
-    if (cases != null && !cases.contains(name.toLowerCase(Locale.ROOT).replace(' ', '-'))) {
+  private boolean selected(String name) {
+    return cases == null || cases.contains(name.toLowerCase(Locale.ROOT).replace(' ', '-'));
+  }
+
+  private void compare(String name, double target, Step dbsnap, String versus, Step tool)
+      throws Exception {
+    if (!selected(name)) {
       return;
     }
     log(name + ": warm-up");
@@ -301,26 +337,90 @@ public final class Bench {
               a.get(i).seconds,
               b.get(i).seconds));
     }
-    results.add(new Result(name, target, new Series(a), new Series(b)));
+    results.add(new Result(name, target, new Series(a), versus, new Series(b)));
   }
 
-  /** A dbsnap dump in a fresh JVM, through /usr/bin/time for its peak RSS. */
+  /**
+   * Four tables of a quarter of the rows each: {@code --jobs 2} against {@code pg_dump -Fd -j 2}
+   * and against {@code --jobs 1}; skipped with a note while {@code dbsnap dump} has no {@code
+   * --jobs}.
+   */
+  private void jobsCases(String pgUrl) throws Exception {
+    if (!selected("PG jobs")) {
+      return;
+    }
+    if (!dumpHasJobs()) {
+      String note =
+          "PG jobs: skipped, 'dbsnap dump --help' does not list --jobs (parallel export is not in"
+              + " this build)";
+      log(note);
+      notes.add(note);
+      return;
+    }
+    ensureJobTables(rows / 4);
+    String tables = String.join(",", JOB_TABLES);
+    Step two = dbsnap(pgUrl, "csv", "pg-jobs-2", List.of("--tables", tables, "--jobs", "2"));
+    Step one = dbsnap(pgUrl, "csv", "pg-jobs-1", List.of("--tables", tables, "--jobs", "1"));
+    List<String> pgDump =
+        new ArrayList<>(List.of("pg_dump", "-Fd", "-j", "2", "-Z0", "--data-only"));
+    for (String t : JOB_TABLES) {
+      pgDump.addAll(List.of("-t", t));
+    }
+    compare(
+        "PG jobs", 1.2, two, "pg_dump -Fd -j 2 -Z0 --data-only", toolDir("pg_dump.dir", pgDump));
+    compare("PG jobs 2/1", Double.NaN, two, "dbsnap --jobs 1", one);
+  }
+
+  private boolean dumpHasJobs() throws Exception {
+    List<String> cmd = new ArrayList<>(javaCommand(List.of()));
+    cmd.addAll(List.of("-jar", jar().toString(), "dump", "--help"));
+    if (!Files.isRegularFile(jar())) {
+      return false;
+    }
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String help = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    return help.contains("--jobs");
+  }
+
+  private static Path jar() {
+    return Path.of(System.getProperty("dbsnap.jar", "dbsnap-cli/target/dbsnap.jar"));
+  }
+
+  /** The java command for a dbsnap run: this JVM's java, the given options, BENCH_JAVA_OPTS. */
+  private static List<String> javaCommand(List<String> jvmOptions) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
+    String extra = System.getenv("BENCH_JAVA_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
+    }
+    return cmd;
+  }
+
+  /** A dbsnap dump of {@value #TABLE} in a fresh JVM, through /usr/bin/time for its peak RSS. */
   private Step dbsnap(String source, String format, String exportId, String... jvmOptions) {
+    return dbsnap(source, format, exportId, List.of("--tables", TABLE), jvmOptions);
+  }
+
+  /** A dbsnap dump with more options ({@code --tables} among them) in a fresh JVM. */
+  private Step dbsnap(
+      String source,
+      String format,
+      String exportId,
+      List<String> dumpOptions,
+      String... jvmOptions) {
     return () -> {
       Path dir = out.resolve("dbsnap");
       deleteTree(dir.resolve(exportId));
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       // As bin/dbsnap runs it: the packaged jar with the launcher's default heap bound.
-      cmd.addAll(
-          jvmOptions.length > 0
-              ? Arrays.asList(jvmOptions)
-              : List.of("-Xmx256m", "-XX:+UseSerialGC"));
-      String extra = System.getenv("BENCH_JAVA_OPTS");
-      if (extra != null && !extra.isBlank()) {
-        cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
-      }
-      Path jar = Path.of(System.getProperty("dbsnap.jar", "dbsnap-cli/target/dbsnap.jar"));
+      List<String> cmd =
+          javaCommand(
+              jvmOptions.length > 0
+                  ? Arrays.asList(jvmOptions)
+                  : List.of("-Xmx256m", "-XX:+UseSerialGC"));
+      Path jar = jar();
       if (Files.isRegularFile(jar)) {
         cmd.addAll(
             List.of(
@@ -335,12 +435,13 @@ public final class Bench {
                 format,
                 "--export-id",
                 exportId,
-                "--tables",
-                TABLE,
                 "-q"));
+        cmd.addAll(dumpOptions);
       } else {
         cmd.addAll(
             List.of(
+                "--add-opens",
+                "java.base/sun.security.provider=ALL-UNNAMED",
                 "-cp",
                 System.getProperty("java.class.path"),
                 BenchDump.class.getName(),
@@ -358,6 +459,23 @@ public final class Bench {
               out.resolve("dbsnap-" + exportId + ".log").toFile(),
               out.resolve("dbsnap-" + exportId + ".err").toFile());
       return new Run(r.seconds, r.rssKib, size(dir.resolve(exportId)), r.exit);
+    };
+  }
+
+  /** A database tool writing its output into the directory {@code name} (created by the tool). */
+  private Step toolDir(String name, List<String> command) {
+    return () -> {
+      Path target = out.resolve(name);
+      deleteTree(target);
+      List<String> cmd = new ArrayList<>(command);
+      cmd.addAll(List.of("-f", target.toString()));
+      Run r =
+          timed(
+              cmd,
+              pgEnv(DB),
+              out.resolve(name + ".log").toFile(),
+              out.resolve(name + ".err").toFile());
+      return new Run(r.seconds, r.rssKib, size(target), r.exit);
     };
   }
 
@@ -411,7 +529,7 @@ public final class Bench {
     String head =
         String.format(
             Locale.ROOT,
-            "%-11s %10s %10s %7s %7s %-5s %14s %14s %10s %10s",
+            "%-12s %10s %10s %7s %7s %-5s %14s %14s %10s %10s  %s",
             "case",
             "dbsnap s",
             "tool s",
@@ -421,28 +539,31 @@ public final class Bench {
             "dbsnap bytes",
             "tool bytes",
             "dbsnap RSS",
-            "tool RSS");
+            "tool RSS",
+            "against");
     System.out.println(head);
     System.out.println("-".repeat(head.length()));
     for (Result r : results) {
       System.out.printf(
           Locale.ROOT,
-          "%-11s %10.2f %10.2f %6.2fx %6.1fx %-5s %,14d %,14d %6.0f MiB %6.0f MiB%n",
+          "%-12s %10.2f %10.2f %6.2fx %7s %-5s %,14d %,14d %6.0f MiB %6.0f MiB  %s%n",
           r.name,
           r.dbsnap.median(),
           r.tool.median(),
           r.ratio(),
-          r.target,
-          r.ratio() <= r.target ? "PASS" : "MISS",
+          Double.isNaN(r.target) ? "-" : String.format(Locale.ROOT, "%.1fx", r.target),
+          Double.isNaN(r.target) ? "" : r.ratio() <= r.target ? "PASS" : "MISS",
           r.dbsnap.bytes(),
           r.tool.bytes(),
           r.dbsnap.maxRssKib() / 1024.0,
-          r.tool.maxRssKib() / 1024.0);
+          r.tool.maxRssKib() / 1024.0,
+          r.versus);
     }
     System.out.println(
-        "tools: psql \\copy ... CSV HEADER; pg_dump --data-only --rows-per-insert=100 -t "
-            + TABLE
-            + "; sqlite3 -csv -header; sqlite3 .dump. dbsnap: --compression none, 8 MiB parts, concurrency 4.");
+        "dbsnap: --compression none unless named, 8 MiB parts, concurrency 4; each case alternates"
+            + " dbsnap and what it is against, after one warm-up of each. PG jobs: four tables of "
+            + rows / 4
+            + " rows.");
   }
 
   // ---------------------------------------------------------------- data
@@ -537,6 +658,33 @@ public final class Bench {
       c.setAutoCommit(true);
       st.execute("VACUUM ANALYZE " + TABLE);
       log(String.format(Locale.ROOT, "filled in %.1f s", (System.nanoTime() - start) / 1e9));
+    }
+  }
+
+  /** Creates {@link #JOB_TABLES} in {@value #DB}, each a quarter of {@value #TABLE}. */
+  private void ensureJobTables(long n) throws SQLException {
+    try (Connection c = DriverManager.getConnection(pg.getJdbcUrl("postgres", DB));
+        Statement st = c.createStatement()) {
+      for (int i = 0; i < JOB_TABLES.size(); i++) {
+        String t = JOB_TABLES.get(i);
+        if (count(st, "SELECT count(*) FROM pg_class WHERE relname = '" + t + "'") == 1
+            && count(st, "SELECT count(*) FROM " + t) == n) {
+          continue;
+        }
+        log("filling PostgreSQL " + DB + "." + t + " with " + n + " rows");
+        st.execute("DROP TABLE IF EXISTS " + t);
+        st.execute(
+            "CREATE TABLE "
+                + t
+                + " AS SELECT * FROM "
+                + TABLE
+                + " WHERE id > "
+                + (i * n)
+                + " AND id <= "
+                + ((i + 1) * n));
+        st.execute("ALTER TABLE " + t + " ADD PRIMARY KEY (id)");
+        st.execute("VACUUM ANALYZE " + t);
+      }
     }
   }
 

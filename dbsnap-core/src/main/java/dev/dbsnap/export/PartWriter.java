@@ -16,7 +16,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.zip.CRC32C;
-import org.bouncycastle.crypto.digests.SHA256Digest;
 
 /**
  * Cuts one object's byte stream into fixed-size parts (DESIGN 3) and uploads them with at most
@@ -72,7 +71,7 @@ final class PartWriter extends OutputStream {
   private final Listener listener;
   private final BlockingQueue<byte[]> freeBuffers;
   private final Semaphore inFlight;
-  private final SHA256Digest digest;
+  private final ResumableSha256 digest;
   private final ExecutorService hasher =
       java.util.concurrent.Executors.newSingleThreadExecutor(
           r -> {
@@ -107,7 +106,7 @@ final class PartWriter extends OutputStream {
       int concurrency,
       ExecutorService executor,
       Listener listener,
-      SHA256Digest digest) {
+      ResumableSha256 digest) {
     this.store = store;
     this.key = key;
     this.partSize = partSize;
@@ -128,7 +127,8 @@ final class PartWriter extends OutputStream {
       ExecutorService executor,
       Listener listener) {
     PartWriter w =
-        new PartWriter(store, key, partSize, concurrency, executor, listener, new SHA256Digest());
+        new PartWriter(
+            store, key, partSize, concurrency, executor, listener, ResumableSha256.create());
     w.buffer = new byte[partSize];
     return w;
   }
@@ -147,8 +147,7 @@ final class PartWriter extends OutputStream {
       Listener listener,
       MultipartUpload upload,
       PartState state) {
-    SHA256Digest digest =
-        new SHA256Digest(java.util.Base64.getDecoder().decode(state.digestState()));
+    ResumableSha256 digest = ResumableSha256.restore(state.digestState());
     PartWriter w = new PartWriter(store, key, partSize, concurrency, executor, listener, digest);
     w.buffer = new byte[partSize];
     w.upload = upload;
@@ -234,7 +233,7 @@ final class PartWriter extends OutputStream {
               upload.uploadId(),
               List.of(),
               0,
-              java.util.Base64.getEncoder().encodeToString(new SHA256Digest().getEncodedState()),
+              Sha256State.INITIAL.encode(),
               new Checkpoint.RestartPoint(0, null, Map.of(), 0, 0));
       synchronized (this) {
         lastReported = start;
@@ -253,13 +252,13 @@ final class PartWriter extends OutputStream {
     }
     byte[] full = buffer;
     int length = count;
-    // SHA-256 in pure Java is the slowest step per byte: it runs on its own thread, in part order,
-    // beside the encoding; the part's checkpoint waits for it.
+    // SHA-256 is a costly step per byte (the more so on the pure-Java fallback): it runs on its own
+    // thread, in part order, beside the encoding; the part's checkpoint waits for it.
     java.util.concurrent.Future<String> digestState =
         hasher.submit(
             () -> {
               digest.update(full, 0, length);
-              return java.util.Base64.getEncoder().encodeToString(digest.getEncodedState());
+              return digest.exportState();
             });
     CRC32C partCrc = new CRC32C();
     partCrc.update(buffer, 0, count);
@@ -366,7 +365,7 @@ final class PartWriter extends OutputStream {
       hasher.shutdown();
       digest.update(buffer, 0, count);
       store.put(key, Arrays.copyOf(buffer, count));
-      return new Result(key, position, hex(digest));
+      return new Result(key, position, digest.hexDigest());
     }
     if (count > 0) {
       seal();
@@ -378,7 +377,7 @@ final class PartWriter extends OutputStream {
       // the last chance to cancel before the object becomes visible
       throw new DbsnapException(ErrorCode.CANCELLED, "export of " + key + " was cancelled");
     }
-    String sha256 = hex(new SHA256Digest(digest));
+    String sha256 = digest.hexDigest();
     List<CompletedPart> parts = new ArrayList<>();
     List<Checkpoint.Part> uploaded;
     PartState before;
@@ -437,12 +436,6 @@ final class PartWriter extends OutputStream {
   void abandon() {
     awaitUploads();
     hasher.shutdownNow();
-  }
-
-  private static String hex(SHA256Digest digest) {
-    byte[] out = new byte[32];
-    digest.doFinal(out, 0);
-    return java.util.HexFormat.of().formatHex(out);
   }
 
   /** A finished object. */
