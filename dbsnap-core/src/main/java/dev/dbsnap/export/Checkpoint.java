@@ -174,11 +174,11 @@ public record Checkpoint(
   }
 
   /**
-   * How far the export got, as one number that grows with every uploaded part (its bytes) and
-   * every finished object (one more than the bytes its parts already counted, so that finishing
-   * an object whose parts were all uploaded, or an empty one, moves it too): of two checkpoints of
-   * one export, the later one has a larger mark exactly when something new was stored in between.
-   * A checkpoint taken when an upload starts does not move it.
+   * How far the export got, as one number that grows with every uploaded part (its bytes) and every
+   * finished object (one more than the bytes its parts already counted, so that finishing an object
+   * whose parts were all uploaded, or an empty one, moves it too): of two checkpoints of one
+   * export, the later one has a larger mark exactly when something new was stored in between. A
+   * checkpoint taken when an upload starts does not move it.
    */
   public long progressMark() {
     long mark = finished.size();
