@@ -97,15 +97,7 @@ final class CsvEncoder implements RowEncoder {
         return;
       }
     }
-    out.write('"');
-    int start = 0;
-    for (; i < n; i++) {
-      if (s[i] == '"') {
-        out.write(s, start, i + 1 - start).write('"');
-        start = i + 1;
-      }
-    }
-    out.write(s, start, n - start).write('"');
+    out.write('"').write(s, 0, i).writeDoubling(s, i, n - i, (byte) '"').write('"');
   }
 
   @Override

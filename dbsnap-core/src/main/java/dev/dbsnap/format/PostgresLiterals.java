@@ -74,15 +74,7 @@ final class PostgresLiterals implements SqlLiterals {
   }
 
   private static void quoted(ByteBuf out, byte[] s) {
-    out.write('\'');
-    int from = 0;
-    for (int i = 0; i < s.length; i++) {
-      if (s[i] == '\'') {
-        out.write(s, from, i + 1 - from).write('\'');
-        from = i + 1;
-      }
-    }
-    out.write(s, from, s.length - from).write('\'');
+    out.write('\'').writeDoubling(s, 0, s.length, (byte) '\'').write('\'');
   }
 
   private static void writeDouble(ByteBuf out, double d) {
