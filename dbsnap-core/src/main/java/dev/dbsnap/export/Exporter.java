@@ -972,7 +972,7 @@ public final class Exporter {
         int frameSize = options.frameSize();
         try (TableReader reader = dialect.openReader(connection, table, startAfter)) {
           while (reader.next()) {
-            encoder.row(reader.values(), buf);
+            encoder.row(reader, buf);
             tableRows++;
             if (buf.size() >= FLUSH_BYTES) {
               frameBytes += buf.size();

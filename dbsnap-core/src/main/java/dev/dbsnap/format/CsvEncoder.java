@@ -1,7 +1,9 @@
 package dev.dbsnap.format;
 
 import dev.dbsnap.source.Column;
+import dev.dbsnap.source.TableReader;
 import dev.dbsnap.source.TableSchema;
+import dev.dbsnap.source.ValueKind;
 import java.math.BigDecimal;
 
 /**
@@ -22,8 +24,81 @@ final class CsvEncoder implements RowEncoder {
     out.write('\r').write('\n');
   }
 
+  /** The kinds of the current table's columns, for rows read as text. */
+  private ValueKind[] kinds = new ValueKind[0];
+
   @Override
-  public void frameStart(TableSchema table, boolean firstRowOfTable) {}
+  public void frameStart(TableSchema table, boolean firstRowOfTable) {
+    if (kinds.length != table.columns().size()) {
+      kinds = new ValueKind[table.columns().size()];
+    }
+    for (int i = 0; i < kinds.length; i++) {
+      kinds[i] = table.columns().get(i).kind();
+    }
+  }
+
+  /**
+   * The same bytes as {@link #row(Object[], ByteBuf)}, from the server's text where it is already
+   * what that writes: integers and decimals (plain digits; NaN and ±Infinity by name), and text
+   * quoted at byte level, which UTF-8 allows because a comma, quote, CR or LF byte is always that
+   * character. Floats are still parsed and printed, since Java's form ({@code 1.0E300}, {@code
+   * 100.0}) is not PostgreSQL's ({@code 1e+300}, {@code 100}).
+   */
+  @Override
+  public void row(TableReader reader, ByteBuf out) {
+    if (!reader.hasText()) {
+      row(reader.values(), out);
+      return;
+    }
+    ValueKind[] k = kinds;
+    for (int i = 0; i < k.length; i++) {
+      if (i > 0) {
+        out.write(',');
+      }
+      if (k[i] == ValueKind.BYTES) {
+        byte[] b = (byte[]) reader.value(i);
+        if (b != null) {
+          if (b.length == 0) {
+            out.write('"').write('"');
+          } else {
+            out.base64(b);
+          }
+        }
+        continue;
+      }
+      byte[] t = reader.text(i);
+      if (t == null) {
+        continue;
+      }
+      switch (k[i]) {
+        case INTEGER, DECIMAL -> out.write(t);
+        case FLOAT -> out.ascii(Numbers.doubleText(Numbers.parseDouble(t)));
+        case BOOLEAN -> out.ascii(t[0] == 't' ? "true" : "false");
+        default -> text(out, t);
+      }
+    }
+    out.write('\r').write('\n');
+  }
+
+  /** {@link #text(ByteBuf, String)} for the UTF-8 bytes of a string. */
+  static void text(ByteBuf out, byte[] s) {
+    int n = s.length;
+    int i = 0;
+    if (n > 0) {
+      while (i < n) {
+        byte c = s[i];
+        if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+          break;
+        }
+        i++;
+      }
+      if (i == n) {
+        out.write(s, 0, n);
+        return;
+      }
+    }
+    out.write('"').write(s, 0, i).writeDoubling(s, i, n - i, (byte) '"').write('"');
+  }
 
   @Override
   public void row(Object[] values, ByteBuf out) {

@@ -2,6 +2,7 @@ package dev.dbsnap.format;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 
 /** Number rules shared by the text formats. */
 final class Numbers {
@@ -19,6 +20,11 @@ final class Numbers {
       return d > 0 ? "Infinity" : "-Infinity";
     }
     return Double.toString(d);
+  }
+
+  /** Double.valueOf of ASCII text (a PostgreSQL float, NaN or ±Infinity) given as bytes. */
+  static double parseDouble(byte[] ascii) {
+    return Double.parseDouble(new String(ascii, StandardCharsets.ISO_8859_1));
   }
 
   static boolean safeInteger(long v) {

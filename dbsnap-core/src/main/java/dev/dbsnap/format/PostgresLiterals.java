@@ -1,6 +1,7 @@
 package dev.dbsnap.format;
 
 import dev.dbsnap.source.Column;
+import dev.dbsnap.source.ValueKind;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 
@@ -43,6 +44,37 @@ final class PostgresLiterals implements SqlLiterals {
               + " in column "
               + column.name());
     }
+  }
+
+  /**
+   * The literal {@link #write} gives for a value of a column of {@code kind} (not BYTES) that the
+   * server printed as {@code text} (null for NULL): integers and decimals as printed (a numeric NaN
+   * or ±Infinity quoted), text quoted at byte level, floats parsed and printed as Java does.
+   */
+  static void writeText(ByteBuf out, byte[] text, ValueKind kind) {
+    if (text == null) {
+      out.ascii("NULL");
+      return;
+    }
+    switch (kind) {
+      case INTEGER -> out.write(text);
+      case DECIMAL -> {
+        // numeric prints plain digits; only NaN and ±Infinity end in a letter
+        byte last = text[text.length - 1];
+        if (last >= '0' && last <= '9') {
+          out.write(text);
+        } else {
+          out.write('\'').write(text).write('\'');
+        }
+      }
+      case FLOAT -> writeDouble(out, Numbers.parseDouble(text));
+      case BOOLEAN -> out.ascii(text[0] == 't' ? "true" : "false");
+      default -> quoted(out, text);
+    }
+  }
+
+  private static void quoted(ByteBuf out, byte[] s) {
+    out.write('\'').writeDoubling(s, 0, s.length, (byte) '\'').write('\'');
   }
 
   private static void writeDouble(ByteBuf out, double d) {

@@ -1,5 +1,6 @@
 package dev.dbsnap.format;
 
+import dev.dbsnap.source.TableReader;
 import dev.dbsnap.source.TableSchema;
 
 /**
@@ -23,6 +24,14 @@ public interface RowEncoder {
   void frameStart(TableSchema table, boolean firstRowOfTable);
 
   void row(Object[] values, ByteBuf out);
+
+  /**
+   * Encodes the reader's current row; the same bytes as {@code row(reader.values(), out)}, which is
+   * what it does unless an encoder can copy the reader's {@link TableReader#text text} instead.
+   */
+  default void row(TableReader reader, ByteBuf out) {
+    row(reader.values(), out);
+  }
 
   /** Closes whatever the frame left open (an INSERT statement). */
   default void frameEnd(ByteBuf out) {}

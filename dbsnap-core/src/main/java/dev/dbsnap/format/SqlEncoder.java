@@ -4,7 +4,9 @@ import dev.dbsnap.source.Column;
 import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Dialect;
 import dev.dbsnap.source.DialectKind;
+import dev.dbsnap.source.TableReader;
 import dev.dbsnap.source.TableSchema;
+import dev.dbsnap.source.ValueKind;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -138,6 +140,46 @@ final class SqlEncoder implements RowEncoder {
       }
       first = false;
       literals.write(out, values[i], columns[i]);
+    }
+    out.write(')');
+    if (++rowsInStatement == rowsPerInsert) {
+      out.write(';').write('\n');
+      rowsInStatement = 0;
+    }
+  }
+
+  /**
+   * The same bytes as {@link #row(Object[], ByteBuf)}; on PostgreSQL from the server's text where
+   * {@link PostgresLiterals#writeText} can copy it.
+   */
+  @Override
+  public void row(TableReader reader, ByteBuf out) {
+    if (!reader.hasText() || schema.dialect() != DialectKind.POSTGRESQL) {
+      row(reader.values(), out);
+      return;
+    }
+    if (rowsInStatement == 0) {
+      out.write(insertHead);
+    } else {
+      out.write(',').write('\n');
+    }
+    out.write('(');
+    boolean first = true;
+    Column[] cols = columns;
+    for (int i = 0; i < cols.length; i++) {
+      if (skip[i]) {
+        continue;
+      }
+      if (!first) {
+        out.write(',');
+      }
+      first = false;
+      ValueKind kind = cols[i].kind();
+      if (kind == ValueKind.BYTES) {
+        literals.write(out, reader.value(i), cols[i]);
+      } else {
+        PostgresLiterals.writeText(out, reader.text(i), kind);
+      }
     }
     out.write(')');
     if (++rowsInStatement == rowsPerInsert) {

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
+import org.postgresql.PGResultSetMetaData;
 import org.postgresql.PGStatement;
 
 /**
@@ -123,6 +125,13 @@ final class PostgresDialect implements Dialect {
   @Override
   public TableReader openReader(Connection connection, TableSchema table, List<Object> afterKey)
       throws SQLException {
+    return openReader(connection, table, afterKey, true);
+  }
+
+  /** {@link #openReader}; {@code text} false keeps the reader to typed getters (tests compare). */
+  TableReader openReader(
+      Connection connection, TableSchema table, List<Object> afterKey, boolean text)
+      throws SQLException {
     StringBuilder sql = new StringBuilder("SELECT ");
     List<Column> columns = table.columns();
     for (int i = 0; i < columns.size(); i++) {
@@ -195,12 +204,34 @@ final class PostgresDialect implements Dialect {
           statement.setString(i + 1, keyText(afterKey.get(i)));
         }
       }
+      ResultSet rows = statement.executeQuery();
       return new PostgresTableReader(
-          statement, statement.executeQuery(), columns, keyed ? keyIndexes : null);
+          statement, rows, columns, keyed ? keyIndexes : null, text && readsText(connection, rows));
     } catch (SQLException | RuntimeException e) {
       statement.close();
       throw e;
     }
+  }
+
+  /**
+   * Whether a reader may hand out the server's bytes as they came: every column in text format (as
+   * setPrepareThreshold(0) asks) and a server that checks its text is UTF-8, so the bytes are
+   * exactly what decoding into a String and encoding it again would give. SQL_ASCII stores whatever
+   * bytes it was given and converts nothing.
+   */
+  private static boolean readsText(Connection connection, ResultSet rows) throws SQLException {
+    String encoding = connection.unwrap(PGConnection.class).getParameterStatus("server_encoding");
+    if (encoding == null || encoding.equalsIgnoreCase("SQL_ASCII")) {
+      return false;
+    }
+    java.sql.ResultSetMetaData meta = rows.getMetaData();
+    PGResultSetMetaData pgMeta = meta.unwrap(PGResultSetMetaData.class);
+    for (int i = 1; i <= meta.getColumnCount(); i++) {
+      if (pgMeta.getFormat(i) != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String keyText(Object value) {

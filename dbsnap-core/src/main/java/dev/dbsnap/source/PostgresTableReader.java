@@ -1,13 +1,21 @@
 package dev.dbsnap.source;
 
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Streams a PostgreSQL result set as dbsnap values; the connection must not autocommit. */
+/**
+ * Streams a PostgreSQL result set as dbsnap values; the connection must not autocommit.
+ *
+ * <p>With {@code text} on, each row is kept as the bytes the server sent ({@code getBytes} on a
+ * text-format result is the raw UTF-8 without decoding), so encoders that copy text need no String;
+ * {@link #values()} decodes them into the same objects the typed getters give. bytea is the
+ * exception: its {@code getBytes} is the decoded value, which is what encoders use.
+ */
 final class PostgresTableReader implements TableReader {
   private static final int INTEGER = 0;
   private static final int DECIMAL = 1;
@@ -25,8 +33,23 @@ final class PostgresTableReader implements TableReader {
 
   private final Object[] values;
 
+  /** The current row's raw values when reading text, else null. */
+  private final byte[][] raw;
+
+  /** Whether {@link #values} holds the current row's decoded values (text mode). */
+  private boolean decoded;
+
   PostgresTableReader(
       PreparedStatement statement, ResultSet rows, List<Column> columns, int[] keyIndexes) {
+    this(statement, rows, columns, keyIndexes, false);
+  }
+
+  PostgresTableReader(
+      PreparedStatement statement,
+      ResultSet rows,
+      List<Column> columns,
+      int[] keyIndexes,
+      boolean text) {
     this.statement = statement;
     this.rows = rows;
     this.keyIndexes = keyIndexes;
@@ -43,12 +66,22 @@ final class PostgresTableReader implements TableReader {
           };
     }
     this.values = new Object[kinds.length];
+    this.raw = text ? new byte[kinds.length][] : null;
   }
 
   @Override
   public boolean next() throws SQLException {
     if (!rows.next()) {
       return false;
+    }
+    if (raw != null) {
+      ResultSet rs = rows;
+      byte[][] r = raw;
+      for (int i = 0; i < r.length; i++) {
+        r[i] = rs.getBytes(i + 1);
+      }
+      decoded = false;
+      return true;
     }
     ResultSet rs = rows;
     int[] k = kinds;
@@ -96,7 +129,51 @@ final class PostgresTableReader implements TableReader {
 
   @Override
   public Object[] values() {
+    if (raw != null && !decoded) {
+      for (int i = 0; i < values.length; i++) {
+        values[i] = decode(i);
+      }
+      decoded = true;
+    }
     return values;
+  }
+
+  @Override
+  public boolean hasText() {
+    return raw != null;
+  }
+
+  @Override
+  public byte[] text(int column) {
+    if (raw == null || kinds[column] == BYTES) {
+      throw new UnsupportedOperationException(
+          "column " + (column + 1) + " has no text form in this reader");
+    }
+    return raw[column];
+  }
+
+  @Override
+  public Object value(int column) {
+    if (raw == null) {
+      return values[column];
+    }
+    return decoded ? values[column] : decode(column);
+  }
+
+  /** The object the typed getter of the values mode gives for a raw value. */
+  private Object decode(int column) {
+    byte[] b = raw[column];
+    if (b == null) {
+      return null;
+    }
+    return switch (kinds[column]) {
+      case INTEGER -> Long.parseLong(new String(b, StandardCharsets.ISO_8859_1));
+      case DECIMAL -> decimal(new String(b, StandardCharsets.ISO_8859_1));
+      case FLOAT -> floating(new String(b, StandardCharsets.ISO_8859_1));
+      case BOOLEAN -> b.length == 1 && b[0] == 't';
+      case BYTES -> b;
+      default -> new String(b, StandardCharsets.UTF_8);
+    };
   }
 
   @Override

@@ -23,6 +23,32 @@ public interface TableReader extends AutoCloseable {
    */
   List<Object> key() throws SQLException;
 
+  /**
+   * Whether {@link #text(int)} is available: the reader holds each value as the UTF-8 text the
+   * database printed and {@link #values()} decodes it only when asked.
+   */
+  default boolean hasText() {
+    return false;
+  }
+
+  /**
+   * The current row's value of a column as the UTF-8 bytes of the database's text form (on
+   * PostgreSQL its output function under dbsnap's session settings: booleans {@code t}/{@code f},
+   * floats with {@code extra_float_digits = 3}), or null for NULL. Not for columns of kind {@link
+   * ValueKind#BYTES}, which {@link #value(int)} hands out. The array is valid until the next call
+   * to {@link #next()} and must not be changed.
+   *
+   * @throws UnsupportedOperationException if {@link #hasText()} is false
+   */
+  default byte[] text(int column) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " holds no text");
+  }
+
+  /** The current row's value of one column, as {@link #values()} would hand it out. */
+  default Object value(int column) {
+    return values()[column];
+  }
+
   @Override
   void close() throws SQLException;
 }
