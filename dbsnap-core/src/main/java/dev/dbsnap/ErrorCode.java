@@ -54,6 +54,11 @@ public enum ErrorCode {
   SNAPSHOT_TOO_LARGE(18),
   /** A snapshot was not ready within the time the caller would wait; its build goes on. */
   SNAPSHOT_NOT_READY(19, true),
+  /**
+   * The source holds an object dbsnap cannot carry (the message names it); asking to skip such
+   * objects lists them in the manifest instead.
+   */
+  UNSUPPORTED_OBJECT(20),
   /** Anything else: a bug in dbsnap. */
   INTERNAL(70);
 

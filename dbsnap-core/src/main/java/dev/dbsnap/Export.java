@@ -295,7 +295,11 @@ public final class Export {
     Source source = request.source();
     DatabaseSchema schema;
     try (Connection connection = source.connect()) {
-      schema = source.dialect().introspect(connection, request.options().selection());
+      schema =
+          source
+              .dialect()
+              .introspect(
+                  connection, request.options().selection(), request.options().schemaOptions());
     } catch (SQLException e) {
       throw SourceException.from(
           e, ErrorCode.SOURCE_UNAVAILABLE, "cannot read the structure of " + source, null);

@@ -179,6 +179,27 @@ public final class ExportRequest {
       return this;
     }
 
+    /** Whether objects keep their owners (default true; false is pg_dump's {@code --no-owner}). */
+    public Builder owners(boolean owners) {
+      options = options.withSchemaOptions(options.schemaOptions().withOwners(owners));
+      return this;
+    }
+
+    /** Whether grants are carried (default true; false is pg_dump's {@code --no-privileges}). */
+    public Builder privileges(boolean privileges) {
+      options = options.withSchemaOptions(options.schemaOptions().withPrivileges(privileges));
+      return this;
+    }
+
+    /**
+     * Leaves out objects dbsnap cannot carry and lists them in the manifest ({@code skipped}),
+     * instead of failing with UNSUPPORTED_OBJECT naming the first (default false).
+     */
+    public Builder skipUnsupported(boolean skip) {
+      options = options.withSchemaOptions(options.schemaOptions().withSkipUnsupported(skip));
+      return this;
+    }
+
     /** Rows per INSERT statement in the sql format (default 100). */
     public Builder rowsPerInsert(int n) {
       rowsPerInsert = n;

@@ -11,6 +11,7 @@ import dev.dbsnap.export.ExportListener;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.s3.ObjectStores;
+import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.storage.ObjectStore;
 import java.io.PrintStream;
@@ -134,6 +135,21 @@ final class DumpCommand implements Callable<Integer> {
   java.time.Duration retryWait;
 
   @Option(
+      names = "--no-owner",
+      description = "leave out who owns each object (as pg_dump --no-owner)")
+  boolean noOwner;
+
+  @Option(names = "--no-privileges", description = "leave out grants (as pg_dump --no-privileges)")
+  boolean noPrivileges;
+
+  @Option(
+      names = "--skip-unsupported",
+      description =
+          "leave out objects dbsnap cannot carry, listing them in the manifest and the summary,"
+              + " instead of failing on the first")
+  boolean skipUnsupported;
+
+  @Option(
       names = {"-q", "--quiet"},
       description = "no progress output")
   boolean quiet;
@@ -212,6 +228,9 @@ final class DumpCommand implements Callable<Integer> {
               .overwrite(overwrite)
               .retries(retries)
               .retryWait(retryWait)
+              .owners(!noOwner)
+              .privileges(!noPrivileges)
+              .skipUnsupported(skipUnsupported)
               .build();
       ProgressReporter progress = new ProgressReporter(err, quiet);
       AtomicBoolean cancelled = new AtomicBoolean();
@@ -312,5 +331,17 @@ final class DumpCommand implements Callable<Integer> {
         seconds,
         Common.humanBytes((long) (bytes / Math.max(seconds, 0.001))),
         m.consistent() ? "" : "; resumed, so tables may come from different snapshots");
+    List<DatabaseSchema.Skipped> skipped = m.schema() == null ? List.of() : m.schema().skipped();
+    if (!skipped.isEmpty()) {
+      out.printf(
+          Locale.ROOT,
+          "dbsnap: left out %d object%s dbsnap cannot carry (--skip-unsupported; listed in the"
+              + " manifest):%n",
+          skipped.size(),
+          skipped.size() == 1 ? "" : "s");
+      for (DatabaseSchema.Skipped s : skipped) {
+        out.println("dbsnap:   " + s);
+      }
+    }
   }
 }

@@ -4,6 +4,7 @@ import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.format.Format;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.TableSelection;
 import java.util.Objects;
 
@@ -20,6 +21,7 @@ import java.util.Objects;
  *     starts
  * @param jobs objects written at once, each by its own source connection in one shared snapshot (1
  *     to {@link #MAX_JOBS}); more than one needs a format with one object per table
+ * @param schemaOptions owners, grants and unsupported objects (see {@link SchemaOptions})
  */
 public record ExportOptions(
     Format format,
@@ -29,7 +31,8 @@ public record ExportOptions(
     int concurrency,
     int rowsPerInsert,
     int frameSize,
-    int jobs) {
+    int jobs,
+    SchemaOptions schemaOptions) {
   /** The most objects an export writes at once. */
   public static final int MAX_JOBS = 16;
 
@@ -48,6 +51,7 @@ public record ExportOptions(
     Objects.requireNonNull(format, "format");
     Objects.requireNonNull(compression, "compression");
     Objects.requireNonNull(selection, "selection");
+    Objects.requireNonNull(schemaOptions, "schemaOptions");
     if (partSize < 1) {
       throw invalid("part size " + partSize + " must be positive");
     }
@@ -85,7 +89,16 @@ public record ExportOptions(
       int concurrency,
       int rowsPerInsert,
       int frameSize) {
-    this(format, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, 1);
+    this(
+        format,
+        compression,
+        selection,
+        partSize,
+        concurrency,
+        rowsPerInsert,
+        frameSize,
+        1,
+        SchemaOptions.DEFAULTS);
   }
 
   /**
@@ -97,7 +110,15 @@ public record ExportOptions(
    */
   public ExportOptions withJobs(int n) {
     return new ExportOptions(
-        format, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, n);
+        format,
+        compression,
+        selection,
+        partSize,
+        concurrency,
+        rowsPerInsert,
+        frameSize,
+        n,
+        schemaOptions);
   }
 
   private static DbsnapException invalid(String message) {
@@ -144,7 +165,15 @@ public record ExportOptions(
   public ExportOptions withPartSize(long bytes) {
     int size = checkPartSize(bytes);
     return new ExportOptions(
-        format, compression, selection, size, concurrency, rowsPerInsert, size, jobs);
+        format,
+        compression,
+        selection,
+        size,
+        concurrency,
+        rowsPerInsert,
+        size,
+        jobs,
+        schemaOptions);
   }
 
   /**
@@ -153,31 +182,60 @@ public record ExportOptions(
    */
   public ExportOptions withSmallParts(int partSize, int frameSize) {
     return new ExportOptions(
-        format, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, jobs);
+        format,
+        compression,
+        selection,
+        partSize,
+        concurrency,
+        rowsPerInsert,
+        frameSize,
+        jobs,
+        schemaOptions);
+  }
+
+  public ExportOptions withSchemaOptions(SchemaOptions o) {
+    return new ExportOptions(
+        format, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, jobs, o);
   }
 
   public ExportOptions withSelection(TableSelection s) {
     return new ExportOptions(
-        format, compression, s, partSize, concurrency, rowsPerInsert, frameSize, jobs);
+        format,
+        compression,
+        s,
+        partSize,
+        concurrency,
+        rowsPerInsert,
+        frameSize,
+        jobs,
+        schemaOptions);
   }
 
   public ExportOptions withConcurrency(int n) {
     return new ExportOptions(
-        format, compression, selection, partSize, n, rowsPerInsert, frameSize, jobs);
+        format, compression, selection, partSize, n, rowsPerInsert, frameSize, jobs, schemaOptions);
   }
 
   public ExportOptions withRowsPerInsert(int n) {
     return new ExportOptions(
-        format, compression, selection, partSize, concurrency, n, frameSize, jobs);
+        format, compression, selection, partSize, concurrency, n, frameSize, jobs, schemaOptions);
   }
 
   public ExportOptions withFormat(Format f) {
     return new ExportOptions(
-        f, compression, selection, partSize, concurrency, rowsPerInsert, frameSize, jobs);
+        f,
+        compression,
+        selection,
+        partSize,
+        concurrency,
+        rowsPerInsert,
+        frameSize,
+        jobs,
+        schemaOptions);
   }
 
   public ExportOptions withCompression(Compression c) {
     return new ExportOptions(
-        format, c, selection, partSize, concurrency, rowsPerInsert, frameSize, jobs);
+        format, c, selection, partSize, concurrency, rowsPerInsert, frameSize, jobs, schemaOptions);
   }
 }

@@ -8,6 +8,7 @@ import dev.dbsnap.format.ByteBuf;
 import dev.dbsnap.format.RowEncoder;
 import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Dialect;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.TableReader;
 import dev.dbsnap.source.TableSchema;
@@ -203,7 +204,7 @@ public final class Exporter {
           hold = dialect.holdWriters(source);
         }
         dialect.beginSnapshot(connection);
-        schema = dialect.introspect(connection, options.selection());
+        schema = dialect.introspect(connection, options.selection(), options.schemaOptions());
         versions = readVersions(connection, schema);
         if (hold != null) {
           snapshotId = dialect.exportSnapshot(connection);
@@ -697,6 +698,9 @@ public final class Exporter {
         .append(options.frameSize())
         .append('|')
         .append(options.rowsPerInsert());
+    if (!options.schemaOptions().equals(SchemaOptions.DEFAULTS)) {
+      sb.append('|').append(options.schemaOptions());
+    }
     for (Planned p : plan) {
       sb.append('|').append(p.key());
     }

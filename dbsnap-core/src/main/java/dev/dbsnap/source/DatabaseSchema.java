@@ -12,17 +12,53 @@ import java.util.Objects;
  * @param tables the selected tables, in export order
  * @param after statements run after all data: sequence values, views, triggers, and (SQLite)
  *     AUTOINCREMENT counters; table-level indexes and constraints come from each table
+ * @param skipped objects left out because dbsnap cannot carry them ({@link
+ *     SchemaOptions#skipUnsupported()}), each with the reason; empty when nothing was left out
  */
 public record DatabaseSchema(
     DialectKind dialect,
     String serverVersion,
     List<String> before,
     List<TableSchema> tables,
-    List<String> after) {
+    List<String> after,
+    List<Skipped> skipped) {
   public DatabaseSchema {
     Objects.requireNonNull(dialect, "dialect");
     before = List.copyOf(before);
     tables = List.copyOf(tables);
     after = List.copyOf(after);
+    skipped = skipped == null ? List.of() : List.copyOf(skipped);
+  }
+
+  /** A schema with nothing skipped. */
+  public DatabaseSchema(
+      DialectKind dialect,
+      String serverVersion,
+      List<String> before,
+      List<TableSchema> tables,
+      List<String> after) {
+    this(dialect, serverVersion, before, tables, after, List.of());
+  }
+
+  /**
+   * An object an export left out.
+   *
+   * @param kind what it is, as the database names it ({@code aggregate}, {@code event trigger},
+   *     {@code virtual table})
+   * @param name its name as users write it
+   * @param reason why dbsnap cannot carry it, one sentence
+   */
+  public record Skipped(String kind, String name, String reason) {
+    public Skipped {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(reason, "reason");
+    }
+
+    /** "aggregate public.mode(anyelement): reason". */
+    @Override
+    public String toString() {
+      return kind + " " + name + ": " + reason;
+    }
   }
 }

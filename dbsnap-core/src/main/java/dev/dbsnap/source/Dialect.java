@@ -30,7 +30,20 @@ public interface Dialect {
    *
    * @throws dev.dbsnap.DbsnapException UNKNOWN_TABLE naming a selected table that does not exist
    */
-  DatabaseSchema introspect(Connection connection, TableSelection selection) throws SQLException;
+  default DatabaseSchema introspect(Connection connection, TableSelection selection)
+      throws SQLException {
+    return introspect(connection, selection, SchemaOptions.DEFAULTS);
+  }
+
+  /**
+   * Introspects as {@link #introspect(Connection, TableSelection)} does, carrying owners, grants
+   * and unsupported objects as {@code options} says.
+   *
+   * @throws dev.dbsnap.DbsnapException UNKNOWN_TABLE as above; UNSUPPORTED_OBJECT naming an object
+   *     dbsnap cannot carry, unless {@link SchemaOptions#skipUnsupported()}
+   */
+  DatabaseSchema introspect(Connection connection, TableSelection selection, SchemaOptions options)
+      throws SQLException;
 
   /**
    * Opens a reader over {@code table} in key order, starting after {@code afterKey} (a value of

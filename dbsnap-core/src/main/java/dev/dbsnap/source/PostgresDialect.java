@@ -117,8 +117,8 @@ final class PostgresDialect implements Dialect {
   }
 
   @Override
-  public DatabaseSchema introspect(Connection connection, TableSelection selection)
-      throws SQLException {
+  public DatabaseSchema introspect(
+      Connection connection, TableSelection selection, SchemaOptions options) throws SQLException {
     return new PostgresIntrospection(connection, selection).run();
   }
 

@@ -86,8 +86,8 @@ final class SqliteDialect implements Dialect {
   }
 
   @Override
-  public DatabaseSchema introspect(Connection connection, TableSelection selection)
-      throws SQLException {
+  public DatabaseSchema introspect(
+      Connection connection, TableSelection selection, SchemaOptions options) throws SQLException {
     record MasterRow(String type, String name, String table, String sql) {}
     List<MasterRow> master = new ArrayList<>();
     try (Statement st = connection.createStatement();

@@ -12,6 +12,7 @@ import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.job.ExportRequest;
+import dev.dbsnap.source.SchemaOptions;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,7 +29,17 @@ import org.eclipse.jetty.http.BadMessageException;
 /** Reads export requests from clients strictly: every bad value is named by its field. */
 final class ExportRequests {
   static final Set<String> FIELDS =
-      Set.of("format", "compression", "tables", "excludeTables", "partSize", "callbackUrl", "jobs");
+      Set.of(
+          "format",
+          "compression",
+          "tables",
+          "excludeTables",
+          "partSize",
+          "callbackUrl",
+          "jobs",
+          "noOwner",
+          "noPrivileges",
+          "skipUnsupported");
   private static final int MAX_TABLES = 10_000;
   private static final int MAX_URL_LENGTH = 2048;
 
@@ -95,8 +106,8 @@ final class ExportRequests {
             name,
             "unknown field '"
                 + name
-                + "': use format, compression, tables, excludeTables, partSize, callbackUrl"
-                + " or jobs");
+                + "': use format, compression, tables, excludeTables, partSize, callbackUrl,"
+                + " jobs, noOwner, noPrivileges or skipUnsupported");
       }
     }
     Format format = format(text(root, "format"), "format");
@@ -106,8 +117,26 @@ final class ExportRequests {
     long partSize = partSize(root.get("partSize"));
     URI callback = callbackUrl(text(root, "callbackUrl"));
     int jobs = jobs(root.get("jobs"));
+    SchemaOptions schemaOptions =
+        new SchemaOptions(
+            !flag(root, "noOwner"), !flag(root, "noPrivileges"), flag(root, "skipUnsupported"));
     return new ExportRequest(
-        source, format, compression, tables, exclude, partSize, callback, jobs);
+        source, format, compression, tables, exclude, partSize, callback, jobs, schemaOptions);
+  }
+
+  /** A boolean field: false when absent or null. */
+  static boolean flag(JsonNode root, String field) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return false;
+    }
+    if (!node.isBoolean()) {
+      throw new InvalidInputException(
+          ErrorCode.INVALID_ARGUMENT,
+          field,
+          field + " must be true or false, not " + (node.isNumber() ? node.asText() : kind(node)));
+    }
+    return node.booleanValue();
   }
 
   /** The number of tables exported at once: a whole number, 1 when absent. */

@@ -39,6 +39,9 @@ public final class JobJson {
     request.put("partSize", r.partSize());
     request.put("callbackUrl", r.callbackUrl() == null ? null : r.callbackUrl().toString());
     request.put("jobs", r.jobs());
+    request.put("noOwner", !r.schemaOptions().owners());
+    request.put("noPrivileges", !r.schemaOptions().privileges());
+    request.put("skipUnsupported", r.schemaOptions().skipUnsupported());
     time(doc, "createdAt", job.createdAt());
     time(doc, "startedAt", job.startedAt());
     time(doc, "updatedAt", job.updatedAt());

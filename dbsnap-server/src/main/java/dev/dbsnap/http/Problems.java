@@ -38,7 +38,8 @@ final class Problems {
       String field = d instanceof InvalidInputException i ? i.field() : null;
       String type = d.code().name().toLowerCase(Locale.ROOT).replace('_', '-');
       return switch (d.code()) {
-        case INVALID_ARGUMENT, UNKNOWN_TABLE -> new Problem(422, type, d.getMessage(), field);
+        case INVALID_ARGUMENT, UNKNOWN_TABLE, UNSUPPORTED_OBJECT ->
+            new Problem(422, type, d.getMessage(), field);
         case NOT_FOUND -> new Problem(404, type, d.getMessage(), field);
         case CONFLICT, CANCELLED -> new Problem(409, type, d.getMessage(), field);
         case UNAUTHORIZED -> new Problem(401, type, d.getMessage(), null);

@@ -3,6 +3,7 @@ package dev.dbsnap.job;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.format.Format;
+import dev.dbsnap.source.SchemaOptions;
 import java.net.URI;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +21,8 @@ import java.util.Objects;
  * @param callbackUrl where to POST the webhook on a terminal state, or null
  * @param jobs tables exported at once (1 to {@link ExportOptions#MAX_JOBS}; more than one only for
  *     formats with one object per table)
+ * @param schemaOptions owners, grants and unsupported objects ({@code noOwner}, {@code
+ *     noPrivileges}, {@code skipUnsupported} in a request)
  */
 public record ExportRequest(
     String source,
@@ -29,11 +32,13 @@ public record ExportRequest(
     List<String> excludeTables,
     long partSize,
     URI callbackUrl,
-    int jobs) {
+    int jobs,
+    SchemaOptions schemaOptions) {
   public ExportRequest {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(format, "format");
     Objects.requireNonNull(compression, "compression");
+    Objects.requireNonNull(schemaOptions, "schemaOptions");
     tables = List.copyOf(tables);
     excludeTables = List.copyOf(excludeTables);
     // refuses a count out of range, or above 1 for sql, naming the field "jobs"
@@ -50,5 +55,27 @@ public record ExportRequest(
       long partSize,
       URI callbackUrl) {
     this(source, format, compression, tables, excludeTables, partSize, callbackUrl, 1);
+  }
+
+  /** A request with the default schema options. */
+  public ExportRequest(
+      String source,
+      Format format,
+      Compression compression,
+      List<String> tables,
+      List<String> excludeTables,
+      long partSize,
+      URI callbackUrl,
+      int jobs) {
+    this(
+        source,
+        format,
+        compression,
+        tables,
+        excludeTables,
+        partSize,
+        callbackUrl,
+        jobs,
+        SchemaOptions.DEFAULTS);
   }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dbsnap.export.Compression;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.format.Format;
+import dev.dbsnap.source.SchemaOptions;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +48,16 @@ final class JobRows {
     if (r.jobs() != 1) { // absent for one job, so requests stored before --jobs keep their hash
       n.put("jobs", r.jobs());
     }
+    // each absent at its default, so requests stored before these options keep their hash
+    if (!r.schemaOptions().owners()) {
+      n.put("noOwner", true);
+    }
+    if (!r.schemaOptions().privileges()) {
+      n.put("noPrivileges", true);
+    }
+    if (r.schemaOptions().skipUnsupported()) {
+      n.put("skipUnsupported", true);
+    }
     return n.toString();
   }
 
@@ -65,7 +76,11 @@ final class JobRows {
         exclude,
         n.path("partSize").asLong(),
         callback.isTextual() ? URI.create(callback.asText()) : null,
-        n.path("jobs").asInt(1));
+        n.path("jobs").asInt(1),
+        new SchemaOptions(
+            !n.path("noOwner").asBoolean(false),
+            !n.path("noPrivileges").asBoolean(false),
+            n.path("skipUnsupported").asBoolean(false)));
   }
 
   static String hash(String requestJson) {

@@ -212,7 +212,8 @@ final class JobRun implements ExportListener {
         ExportOptions.defaults(r.format(), r.compression())
             .withSelection(new TableSelection(List.of(), r.tables(), r.excludeTables()))
             .withConcurrency(Math.max(1, ctx.config().workers().uploadConcurrency()))
-            .withJobs(r.jobs());
+            .withJobs(r.jobs())
+            .withSchemaOptions(r.schemaOptions());
     options =
         ctx.tuning().partSize() > 0
             ? options.withSmallParts(ctx.tuning().partSize(), ctx.tuning().partSize())

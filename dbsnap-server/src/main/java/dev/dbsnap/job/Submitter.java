@@ -113,7 +113,8 @@ final class Submitter {
         r.excludeTables(),
         partSize,
         r.callbackUrl(),
-        r.jobs());
+        r.jobs(),
+        r.schemaOptions());
   }
 
   private Optional<Job> byKey(String source, String key, String hash) {
