@@ -191,6 +191,25 @@ class ApiBadInputTest {
     assertThat(plain.path("request").path("jobs").asInt()).isEqualTo(1);
   }
 
+  @Test
+  void schema_options_must_be_booleans_and_are_kept() throws Exception {
+    assertProblem(api.post(EXPORTS, ADMIN, "{\"noOwner\":\"yes\"}"), 422, "noOwner");
+    assertProblem(api.post(EXPORTS, ADMIN, "{\"noPrivileges\":1}"), 422, "noPrivileges");
+    assertProblem(api.post(EXPORTS, ADMIN, "{\"skipUnsupported\":[]}"), 422, "skipUnsupported");
+    JsonNode job =
+        json(
+            api.post(
+                EXPORTS,
+                ADMIN,
+                "{\"noOwner\":true,\"noPrivileges\":true,\"skipUnsupported\":true}"));
+    assertThat(job.path("request").path("noOwner").asBoolean()).isTrue();
+    assertThat(job.path("request").path("noPrivileges").asBoolean()).isTrue();
+    assertThat(job.path("request").path("skipUnsupported").asBoolean()).isTrue();
+    JsonNode plain = json(api.post(EXPORTS, ADMIN, "{\"noOwner\":null}"));
+    assertThat(plain.path("request").path("noOwner").asBoolean()).isFalse();
+    assertThat(plain.path("request").path("skipUnsupported").asBoolean()).isFalse();
+  }
+
   /** Regression: the API read "64MB" as 64,000,000 bytes where the command line read 64 MiB. */
   @Test
   void part_size_64MB_is_64_MiB_as_on_the_command_line() throws Exception {
