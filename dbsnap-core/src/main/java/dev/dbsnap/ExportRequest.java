@@ -171,8 +171,8 @@ public final class ExportRequest {
      * Objects written at once, 1 to {@value ExportOptions#MAX_JOBS} (default 1): each by its own
      * source connection, all in one snapshot, each with its own {@code concurrency} uploads, so
      * memory is about {@code jobs × (concurrency + 1)} parts. The objects are the same bytes for
-     * any number. More than one needs a format with one object per table (csv, jsonl, json); {@link
-     * #build()} refuses it for sql.
+     * any number, except that more than one writes the sql format as {@code pre-data.sql}, one
+     * script per table and {@code post-data.sql} (see {@link ExportOptions#splitScript()}).
      */
     public Builder jobs(int n) {
       jobs = n;

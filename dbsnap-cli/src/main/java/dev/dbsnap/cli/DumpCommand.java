@@ -93,7 +93,8 @@ final class DumpCommand implements Callable<Integer> {
       defaultValue = "1",
       description =
           "tables exported at once, 1 to 16, each by its own connection in one snapshot;"
-              + " above 1 for csv, jsonl and json only (default: ${DEFAULT-VALUE})")
+              + " above 1 the sql format is written as pre-data.sql, one script per table and"
+              + " post-data.sql (default: ${DEFAULT-VALUE})")
   int jobs;
 
   @Option(

@@ -436,11 +436,18 @@ class CliTest {
     Result verified = run("verify", "--from", out.resolve("j3").toString());
     assertThat(verified.code()).as(verified.err()).isZero();
 
+    Path split = newDir();
     Result sql =
-        run("dump", "--source", db.toString(), "--to", newDir().toString(), "--jobs", "2", "-q");
-    assertThat(assertOneSentenceError(sql, ErrorCode.INVALID_ARGUMENT))
-        .contains("jobs 2")
-        .contains("one object per table");
+        run("dump", "--source", db.toString(), "--to", split.toString(), "--jobs", "2", "-q");
+    assertThat(sql.code()).as(sql.err()).isZero();
+    List<String> scripts;
+    try (var files = Files.list(Files.list(split).findFirst().orElseThrow())) {
+      scripts = files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+    assertThat(scripts).contains("pre-data.sql", "post-data.sql", "manifest.json");
+    Result bad =
+        run("dump", "--source", db.toString(), "--to", newDir().toString(), "--jobs", "17", "-q");
+    assertThat(assertOneSentenceError(bad, ErrorCode.INVALID_ARGUMENT)).contains("jobs 17");
   }
 
   @Test

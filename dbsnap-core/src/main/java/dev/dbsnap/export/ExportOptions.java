@@ -20,7 +20,8 @@ import java.util.Objects;
  * @param frameSize uncompressed bytes after which a new compression frame (and restart point)
  *     starts
  * @param jobs objects written at once, each by its own source connection in one shared snapshot (1
- *     to {@link #MAX_JOBS}); more than one needs a format with one object per table
+ *     to {@link #MAX_JOBS}); more than one splits the sql format into scripts (see {@link
+ *     #splitScript()})
  * @param schemaOptions owners, grants and unsupported objects (see {@link SchemaOptions})
  */
 public record ExportOptions(
@@ -68,16 +69,17 @@ public record ExportOptions(
       throw new InvalidInputException(
           ErrorCode.INVALID_ARGUMENT, "jobs", "jobs " + jobs + " is outside 1.." + MAX_JOBS);
     }
-    if (jobs > 1 && !format.objectPerTable()) {
-      throw new InvalidInputException(
-          ErrorCode.INVALID_ARGUMENT,
-          "jobs",
-          "jobs "
-              + jobs
-              + " needs a format with one object per table (csv, jsonl, json): the "
-              + format.extension()
-              + " format writes every table into one script, in order; use jobs 1");
-    }
+  }
+
+  /**
+   * True when the sql format is written as several scripts so that tables can be exported at once
+   * ({@code jobs} above 1): {@code pre-data.sql} (settings, the transaction's start, everything
+   * before the data), one script per table with its rows, and {@code post-data.sql} (constraints,
+   * indexes, everything after the data, the commit). Run in that order, in one session, they are
+   * the one script a single job writes.
+   */
+  public boolean splitScript() {
+    return format == Format.SQL && jobs > 1;
   }
 
   /** Options that write one object at a time. */
@@ -103,10 +105,10 @@ public record ExportOptions(
 
   /**
    * Sets how many objects are written at once (1 to {@link #MAX_JOBS}); the bytes of every object
-   * are the same for any number.
+   * are the same for any number, except that the sql format is split into scripts above 1 ({@link
+   * #splitScript()}).
    *
-   * @throws InvalidInputException INVALID_ARGUMENT for the field {@code jobs} outside the range, or
-   *     above 1 for a format that writes one object (sql)
+   * @throws InvalidInputException INVALID_ARGUMENT for the field {@code jobs} outside the range
    */
   public ExportOptions withJobs(int n) {
     return new ExportOptions(

@@ -6,6 +6,7 @@ import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.format.ByteBuf;
 import dev.dbsnap.format.RowEncoder;
+import dev.dbsnap.format.ScriptPart;
 import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Dialect;
 import dev.dbsnap.source.SchemaOptions;
@@ -619,8 +620,18 @@ public final class Exporter {
     }
   }
 
-  /** One object of the plan and the tables it holds. */
-  record Planned(String key, String name, List<TableSchema> tables) {}
+  /** One object of the plan, the tables it holds, and which part of an sql script it is. */
+  /** The base name of the script that runs before the tables' scripts of a split sql export. */
+  public static final String PRE_DATA = "pre-data";
+
+  /** The base name of the script that runs after them. */
+  public static final String POST_DATA = "post-data";
+
+  record Planned(String key, String name, List<TableSchema> tables, ScriptPart part) {
+    Planned(String key, String name, List<TableSchema> tables) {
+      this(key, name, tables, ScriptPart.WHOLE);
+    }
+  }
 
   private List<Planned> plan(DatabaseSchema schema) {
     if (snapshotKey != null) {
@@ -635,6 +646,22 @@ public final class Exporter {
     }
     List<String> names = objectNames(schema, options);
     List<Planned> plan = new ArrayList<>();
+    if (options.splitScript()) {
+      int last = names.size() - 1;
+      plan.add(new Planned(exportDir + names.get(0), names.get(0), List.of(), ScriptPart.PRE_DATA));
+      for (int i = 1; i < last; i++) {
+        plan.add(
+            new Planned(
+                exportDir + names.get(i),
+                names.get(i),
+                List.of(schema.tables().get(i - 1)),
+                ScriptPart.DATA));
+      }
+      plan.add(
+          new Planned(
+              exportDir + names.get(last), names.get(last), List.of(), ScriptPart.POST_DATA));
+      return plan;
+    }
     if (!options.format().objectPerTable()) {
       plan.add(new Planned(exportDir + names.get(0), names.get(0), schema.tables()));
       return plan;
@@ -648,20 +675,32 @@ public final class Exporter {
 
   /**
    * The names of the objects an export of {@code schema} writes: {@code dump.<ext>} for a format
-   * that holds every table in one object, else one file name per table, in table order.
+   * that holds every table in one object, else one file name per table, in table order; a split sql
+   * script ({@link ExportOptions#splitScript()}) adds {@code pre-data.sql} before them and {@code
+   * post-data.sql} after them.
    */
   public static List<String> objectNames(DatabaseSchema schema, ExportOptions options) {
     String suffix = options.compression().suffix();
     List<String> names = new ArrayList<>();
-    if (!options.format().objectPerTable()) {
+    boolean split = options.splitScript();
+    if (!options.format().objectPerTable() && !split) {
       names.add("dump." + options.format().extension() + suffix);
       return names;
     }
     Map<String, Integer> used = new HashMap<>();
+    if (split) {
+      // a table named pre-data or post-data gets the next free name, as twins do
+      used.put(PRE_DATA, 1);
+      used.put(POST_DATA, 1);
+      names.add(PRE_DATA + "." + options.format().extension() + suffix);
+    }
     for (TableSchema t : schema.tables()) {
       String base = safeName(t.displayName());
       int n = used.merge(base.toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
       names.add((n == 1 ? base : base + "~" + n) + "." + options.format().extension() + suffix);
+    }
+    if (split) {
+      names.add(POST_DATA + "." + options.format().extension() + suffix);
     }
     return names;
   }
@@ -942,7 +981,7 @@ public final class Exporter {
         Map<String, Long> rows,
         Map<String, Boolean> consistent)
         throws IOException, SQLException {
-      RowEncoder encoder = options.format().encoder(schema, options.rowsPerInsert());
+      RowEncoder encoder = options.format().encoder(schema, options.rowsPerInsert(), object.part());
       ByteBuf buf = new ByteBuf(FLUSH_BYTES * 2);
       List<TableSchema> tables = object.tables();
       int tail = tables.size() + 1;

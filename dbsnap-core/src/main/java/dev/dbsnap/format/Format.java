@@ -35,8 +35,13 @@ public enum Format {
 
   /** A new encoder for one export of {@code schema}; encoders are not thread-safe. */
   public RowEncoder encoder(DatabaseSchema schema, int rowsPerInsert) {
+    return encoder(schema, rowsPerInsert, ScriptPart.WHOLE);
+  }
+
+  /** A new encoder for one object holding {@code part} of the sql format (others ignore it). */
+  public RowEncoder encoder(DatabaseSchema schema, int rowsPerInsert, ScriptPart part) {
     return switch (this) {
-      case SQL -> new SqlEncoder(schema, rowsPerInsert);
+      case SQL -> new SqlEncoder(schema, rowsPerInsert, part);
       case CSV -> new CsvEncoder();
       case JSONL -> new JsonEncoder(false);
       case JSON -> new JsonEncoder(true);

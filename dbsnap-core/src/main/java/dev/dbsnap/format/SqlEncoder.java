@@ -14,19 +14,22 @@ import java.util.List;
  * A script the database's own client restores into an empty database, in one transaction: what
  * tables need (schemas, types, sequences), the tables, multi-row INSERTs with explicit column
  * lists, then constraints, indexes, sequence values, views and triggers. An INSERT never spans a
- * frame boundary, so a frame re-encoded on resume gives the same statements.
+ * frame boundary, so a frame re-encoded on resume gives the same statements. Split into parts
+ * ({@link ScriptPart}), the pre-data script opens the transaction, each data script repeats the
+ * session settings its literals need, and the post-data script commits.
  */
 final class SqlEncoder implements RowEncoder {
   private final DatabaseSchema schema;
   private final Dialect dialect;
   private final SqlLiterals literals;
   private final int rowsPerInsert;
+  private final ScriptPart part;
   private byte[] insertHead;
   private Column[] columns;
   private boolean[] skip;
   private int rowsInStatement;
 
-  SqlEncoder(DatabaseSchema schema, int rowsPerInsert) {
+  SqlEncoder(DatabaseSchema schema, int rowsPerInsert, ScriptPart part) {
     if (rowsPerInsert < 1) {
       throw new IllegalArgumentException("rows per insert " + rowsPerInsert + " is below 1");
     }
@@ -34,6 +37,7 @@ final class SqlEncoder implements RowEncoder {
     this.dialect = Dialect.of(schema.dialect());
     this.literals = SqlLiterals.of(schema.dialect());
     this.rowsPerInsert = rowsPerInsert;
+    this.part = part;
   }
 
   /** The statements a restore runs before any data: session settings, types, tables. */
@@ -65,6 +69,16 @@ final class SqlEncoder implements RowEncoder {
 
   @Override
   public void objectStart(ByteBuf out) {
+    if (part == ScriptPart.POST_DATA) {
+      return;
+    }
+    if (part == ScriptPart.DATA) {
+      if (schema.dialect() == DialectKind.POSTGRESQL) {
+        // what the literals need when the script runs alone; run after pre-data it changes nothing
+        out.ascii("SET client_encoding = 'UTF8';\nSET standard_conforming_strings = on;\n");
+      }
+      return;
+    }
     out.utf8(
         "-- dbsnap dump of a "
             + (schema.dialect() == DialectKind.SQLITE ? "SQLite" : "PostgreSQL")
@@ -203,6 +217,9 @@ final class SqlEncoder implements RowEncoder {
 
   @Override
   public void objectEnd(ByteBuf out) {
+    if (part == ScriptPart.PRE_DATA || part == ScriptPart.DATA) {
+      return;
+    }
     statements(tail(schema), out);
     out.ascii("COMMIT;\n");
   }

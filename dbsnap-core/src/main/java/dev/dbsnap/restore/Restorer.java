@@ -161,12 +161,23 @@ public final class Restorer {
     };
   }
 
+  /**
+   * Runs the export's scripts in order in one session: one script, or (written by several jobs)
+   * pre-data, one script per table, post-data, which together hold one BEGIN and one COMMIT.
+   */
   private void restoreScript(Connection c, Manifest manifest) throws SQLException {
-    String object = manifest.objects().get(0).key();
+    c.setAutoCommit(true); // the scripts hold their own BEGIN and COMMIT
     long rows = 0;
+    for (Manifest.ObjectEntry o : manifest.objects()) {
+      rows = restoreScript(c, manifest, o.key(), rows);
+    }
+  }
+
+  private long restoreScript(Connection c, Manifest manifest, String object, long rowsBefore)
+      throws SQLException {
+    long rows = rowsBefore;
     String statement = null;
     String table = null;
-    c.setAutoCommit(true); // the script holds its own BEGIN and COMMIT
     try (Reader reader =
             new InputStreamReader(open(object, compression(manifest)), StandardCharsets.UTF_8);
         Statement st = c.createStatement()) {
@@ -199,6 +210,7 @@ public final class Restorer {
       if (batched > 0) {
         st.executeBatch();
       }
+      return rows;
     } catch (SQLException e) {
       rollbackQuietly(c);
       throw SourceException.from(

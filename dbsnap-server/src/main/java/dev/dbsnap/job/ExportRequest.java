@@ -19,8 +19,8 @@ import java.util.Objects;
  * @param excludeTables tables to leave out
  * @param partSize bytes per part, 0 for the default
  * @param callbackUrl where to POST the webhook on a terminal state, or null
- * @param jobs tables exported at once (1 to {@link ExportOptions#MAX_JOBS}; more than one only for
- *     formats with one object per table)
+ * @param jobs tables exported at once (1 to {@link ExportOptions#MAX_JOBS}; more than one splits
+ *     the sql format into scripts)
  * @param schemaOptions owners, grants and unsupported objects ({@code noOwner}, {@code
  *     noPrivileges}, {@code skipUnsupported} in a request)
  */
@@ -41,7 +41,7 @@ public record ExportRequest(
     Objects.requireNonNull(schemaOptions, "schemaOptions");
     tables = List.copyOf(tables);
     excludeTables = List.copyOf(excludeTables);
-    // refuses a count out of range, or above 1 for sql, naming the field "jobs"
+    // refuses a count out of range, naming the field "jobs"
     ExportOptions.defaults(format, compression).withJobs(jobs);
   }
 

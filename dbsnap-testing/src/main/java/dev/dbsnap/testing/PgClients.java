@@ -24,25 +24,35 @@ public final class PgClients {
     return false;
   }
 
-  /** Runs a script with psql, stopping at the first error. */
-  public static void psql(String db, Path file) throws IOException, InterruptedException {
-    run(
-        List.of(
-            "psql",
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "localhost",
-            "-p",
-            String.valueOf(PgTestServer.port()),
-            "-U",
-            PgTestServer.USER,
-            "-d",
-            db,
-            "-f",
-            file.toString()));
+  /**
+   * Runs scripts with psql in one session, in order (as {@code psql -f a -f b}), stopping at the
+   * first error.
+   */
+  public static void psql(String db, Path file, Path... more)
+      throws IOException, InterruptedException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "psql",
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "localhost",
+                "-p",
+                String.valueOf(PgTestServer.port()),
+                "-U",
+                PgTestServer.USER,
+                "-d",
+                db,
+                "-f",
+                file.toString()));
+    for (Path f : more) {
+      command.add("-f");
+      command.add(f.toString());
+    }
+    run(command);
   }
 
   /**
