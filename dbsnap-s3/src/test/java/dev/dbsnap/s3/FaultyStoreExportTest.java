@@ -10,7 +10,6 @@ import dev.dbsnap.export.ExportListener;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.format.Format;
 import dev.dbsnap.source.Source;
-import dev.dbsnap.storage.ObjectInfo;
 import dev.dbsnap.storage.ObjectStore;
 import dev.dbsnap.testing.FaultyS3Front;
 import dev.dbsnap.testing.FaultyS3Front.Fault;
@@ -22,16 +21,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,9 +75,9 @@ class FaultyStoreExportTest {
     try (ObjectStore reference = open(server.endpoint(), server.newBucket())) {
       Manifest manifest = export(reference);
       referenceObjects = manifest.objects();
-      referenceContents = contents(reference, EXPORT + "/");
+      referenceContents = StoreContents.sha256s(reference, EXPORT + "/");
     }
-    assertThat(referenceContents.keySet()).contains(EXPORT + "/zz_big.csv");
+    assertThat(referenceContents.keySet()).contains("zz_big.csv");
     assertThat(referenceObjects.stream().mapToLong(Manifest.ObjectEntry::bytes).max().orElseThrow())
         .as("bytes of the largest object")
         .isGreaterThan(6L * PART);
@@ -214,7 +209,9 @@ class FaultyStoreExportTest {
     assertThat(clean.pendingUploads("")).as("open multipart uploads; " + outcome).isEmpty();
     if (manifest != null) {
       assertThat(manifest.objects()).as(outcome).isEqualTo(referenceObjects);
-      assertThat(contents(clean, EXPORT + "/")).as(outcome).isEqualTo(referenceContents);
+      assertThat(StoreContents.sha256s(clean, EXPORT + "/"))
+          .as(outcome)
+          .isEqualTo(referenceContents);
       try (InputStream in = clean.get(EXPORT + "/" + Manifest.FILE)) {
         assertThat(Manifest.read(in).objects()).as(outcome).isEqualTo(referenceObjects);
       } catch (IOException e) {
@@ -225,31 +222,5 @@ class FaultyStoreExportTest {
       assertThat(clean.list(EXPORT + "/")).as("objects left; " + outcome).isEmpty();
     }
     return failure;
-  }
-
-  /**
-   * The SHA-256 of every object under {@code prefix} but the manifest (whose times differ), by key.
-   * (s3proxy lists an open upload's bookkeeping as objects at the root of the bucket.)
-   */
-  static Map<String, String> contents(ObjectStore store, String prefix) {
-    Map<String, String> result = new TreeMap<>();
-    for (ObjectInfo info : store.list(prefix)) {
-      if (info.key().endsWith(Manifest.FILE)) {
-        continue;
-      }
-      try (InputStream in = store.get(info.key())) {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[1 << 16];
-        for (int n; (n = in.read(buf)) > 0; ) {
-          sha.update(buf, 0, n);
-        }
-        result.put(info.key(), HexFormat.of().formatHex(sha.digest()));
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    return result;
   }
 }

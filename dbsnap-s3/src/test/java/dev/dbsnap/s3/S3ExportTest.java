@@ -18,26 +18,18 @@ import dev.dbsnap.storage.ForwardingMultipartUpload;
 import dev.dbsnap.storage.ForwardingObjectStore;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.MultipartUpload;
-import dev.dbsnap.storage.ObjectInfo;
 import dev.dbsnap.storage.ObjectStore;
 import dev.dbsnap.storage.PendingUpload;
 import dev.dbsnap.testing.S3ProxyServer;
 import dev.dbsnap.testing.SqliteSamples;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -152,8 +144,10 @@ class S3ExportTest {
       export(local, "e1", ExportListener.NONE, () -> false);
 
       assertThat(parts.maxParts.get()).as("parts of the largest object").isGreaterThanOrEqualTo(3);
-      Map<String, String> s3Contents = contents(store, "");
-      assertThat(s3Contents).containsKey("e1/" + BIG_KEY).isEqualTo(contents(local, ""));
+      Map<String, String> s3Contents = StoreContents.sha256s(store, "");
+      assertThat(s3Contents)
+          .containsKey("e1/" + BIG_KEY)
+          .isEqualTo(StoreContents.sha256s(local, ""));
       assertThat(store.head("e1/" + BIG_KEY).orElseThrow().size()).isGreaterThan(3L * PART);
 
       assertThat(manifest.objects()).hasSize(s3Contents.size());
@@ -259,8 +253,8 @@ class S3ExportTest {
               .run(checkpoint);
 
       assertThat(resumed.resumed()).isTrue();
-      assertThat(contents(target, ""))
-          .isEqualTo(contents(reference, ""))
+      assertThat(StoreContents.sha256s(target, ""))
+          .isEqualTo(StoreContents.sha256s(reference, ""))
           .containsKey("r1/" + BIG_KEY);
       assertThat(target.pendingUploads("")).isEmpty();
       assertThat(sdkPendingUploads(prefix + "/target")).isEmpty();
@@ -283,30 +277,6 @@ class S3ExportTest {
         .uploads()
         .forEach(u -> keys.add(u.key() + " " + u.uploadId()));
     return keys;
-  }
-
-  /** The SHA-256 of every object but the manifest (whose times differ), by key. */
-  static Map<String, String> contents(ObjectStore store, String prefix) {
-    Map<String, String> result = new TreeMap<>();
-    for (ObjectInfo info : store.list(prefix)) {
-      if (info.key().endsWith(Manifest.FILE)) {
-        continue;
-      }
-      try (InputStream in = store.get(info.key())) {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[1 << 16];
-        for (int n; (n = in.read(buf)) > 0; ) {
-          sha.update(buf, 0, n);
-        }
-        result.put(info.key(), HexFormat.of().formatHex(sha.digest()));
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    assertThat(result).isNotEmpty();
-    return result;
   }
 
   /** A store that passes everything to another, with a hook on each part upload. */
