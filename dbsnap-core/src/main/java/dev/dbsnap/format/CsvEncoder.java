@@ -72,7 +72,7 @@ final class CsvEncoder implements RowEncoder {
       }
       switch (k[i]) {
         case INTEGER, DECIMAL -> out.write(t);
-        case FLOAT -> out.ascii(Numbers.doubleText(Numbers.parseDouble(t)));
+        case FLOAT -> Numbers.writeDoubleText(t, out);
         case BOOLEAN -> out.ascii(t[0] == 't' ? "true" : "false");
         default -> text(out, t);
       }

@@ -67,7 +67,15 @@ final class PostgresLiterals implements SqlLiterals {
           out.write('\'').write(text).write('\'');
         }
       }
-      case FLOAT -> writeDouble(out, Numbers.parseDouble(text));
+      case FLOAT -> {
+        byte first = text[0];
+        if ((first >= '0' && first <= '9' || first == '-' && text.length > 1 && text[1] != 'I')
+            && !(text.length == 2 && first == '-' && text[1] == '0')) {
+          Numbers.writeDoubleText(text, out);
+        } else {
+          writeDouble(out, Numbers.parseDouble(text)); // NaN, ±Infinity and -0 are quoted
+        }
+      }
       case BOOLEAN -> out.ascii(text[0] == 't' ? "true" : "false");
       default -> quoted(out, text);
     }
@@ -86,7 +94,7 @@ final class PostgresLiterals implements SqlLiterals {
       // Unquoted, -0.0 would pass through numeric, which has no negative zero.
       out.ascii("'-0'");
     } else {
-      out.ascii(Double.toString(d));
+      out.ascii(Numbers.doubleText(d));
     }
   }
 
