@@ -142,6 +142,36 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
   }
 
   @Test
+  void a_writer_needs_no_right_on_dbsnap_and_cannot_attach_its_trigger_functions()
+      throws Exception {
+    tracking.install(only("items"));
+    long before = tracking.status().get(0).version();
+    PgTestServer.createPasswordRole("dbsnap_writer", "writer-pw");
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      st.execute("GRANT INSERT, UPDATE, SELECT ON items TO dbsnap_writer");
+      st.execute("GRANT CREATE ON SCHEMA public TO dbsnap_writer");
+    }
+    try (Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + PgTestServer.port() + "/" + db,
+                "dbsnap_writer",
+                "writer-pw");
+        Statement st = c.createStatement()) {
+      st.execute("INSERT INTO items VALUES (100, 'by the writer')");
+      st.execute("CREATE TABLE mine (id int)");
+      assertThatThrownBy(
+              () ->
+                  st.execute(
+                      "CREATE TRIGGER t AFTER INSERT ON mine"
+                          + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed_rows()"))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("permission denied");
+    }
+    assertThat(tracking.status().get(0).version()).isEqualTo(before + 1);
+  }
+
+  @Test
   void folding_the_change_log_keeps_every_version() throws Exception {
     tracking.install(only("items", "other"));
     for (int i = 0; i < 20; i++) {
