@@ -370,7 +370,8 @@ public final class Exporter {
 
     /**
      * The tagged columns of every table whose rows were started, by display name: kept in every
-     * checkpoint, so that a resume continues a table with the tags its first rows were written with.
+     * checkpoint, so that a resume continues a table with the tags its first rows were written
+     * with.
      */
     private final Map<String, List<String>> tagged = new ConcurrentHashMap<>();
 
@@ -818,9 +819,7 @@ public final class Exporter {
                         new Manifest.ColumnEntry(
                             c.name(),
                             c.type(),
-                            options.format().omitsSqlNull(c)
-                                ? Manifest.ColumnEntry.OMITTED
-                                : null))
+                            options.format().omitsSqlNull(c) ? Manifest.ColumnEntry.OMITTED : null))
                 .toList();
         tables.add(
             new Manifest.TableEntry(

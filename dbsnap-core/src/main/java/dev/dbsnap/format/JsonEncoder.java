@@ -18,10 +18,10 @@ import java.util.List;
  * JSON Lines (one object per row) or one JSON array per table. Numbers a double cannot hold exactly
  * (integers beyond 2^53, decimals of more than 15 digits) and NaN/Infinity are strings; BLOBs are
  * base64 strings; jsonb values are embedded as JSON, json values (whose exact text matters) as
- * strings. SQL NULL in a json or jsonb column is written by leaving the column's key out of the row,
- * so that a JSON {@code null} value is {@code null}. A value of a tagged column ({@link ColumnTags})
- * is a one-key object naming its storage class: {@code {"integer":42}}, {@code {"real":1.5}},
- * {@code {"text":"abc"}}, {@code {"blob":"<base64>"}}; NULL stays null.
+ * strings. SQL NULL in a json or jsonb column is written by leaving the column's key out of the
+ * row, so that a JSON {@code null} value is {@code null}. A value of a tagged column ({@link
+ * ColumnTags}) is a one-key object naming its storage class: {@code {"integer":42}}, {@code
+ * {"real":1.5}}, {@code {"text":"abc"}}, {@code {"blob":"<base64>"}}; NULL stays null.
  */
 final class JsonEncoder implements RowEncoder {
   private static final JsonFactory FACTORY =

@@ -58,8 +58,9 @@ record TaggedValue(Object value) {
             case "real" -> real(text);
             case "text" -> text;
             case "blob" -> Base64.getDecoder().decode(text);
-            default -> throw new IOException(
-                "'" + abbreviate(String.valueOf(whole)) + "' names no storage class");
+            default ->
+                throw new IOException(
+                    "'" + abbreviate(String.valueOf(whole)) + "' names no storage class");
           });
     } catch (IllegalArgumentException e) { // NumberFormatException too
       throw new IOException(

@@ -61,8 +61,7 @@ public interface Dialect {
    *
    * @return column names in table order
    */
-  default List<String> taggedColumns(Connection connection, TableSchema table)
-      throws SQLException {
+  default List<String> taggedColumns(Connection connection, TableSchema table) throws SQLException {
     return List.of();
   }
 

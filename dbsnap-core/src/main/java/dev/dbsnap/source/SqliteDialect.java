@@ -236,14 +236,13 @@ final class SqliteDialect implements Dialect {
 
   /**
    * A column is tagged when one of its values would come back in another storage class from its
-   * plain csv/json form: a value of another class than the one its declared type gives (integer
-   * for INTEGER affinity, real for REAL, text for TEXT, blob for a type naming BLOB; integer or
-   * finite real for NUMERIC), and in a column without a declared type (or of type ANY) any value
-   * but an integer within ±2^53, which is the only one every plain form reads back as itself.
+   * plain csv/json form: a value of another class than the one its declared type gives (integer for
+   * INTEGER affinity, real for REAL, text for TEXT, blob for a type naming BLOB; integer or finite
+   * real for NUMERIC), and in a column without a declared type (or of type ANY) any value but an
+   * integer within ±2^53, which is the only one every plain form reads back as itself.
    */
   @Override
-  public List<String> taggedColumns(Connection connection, TableSchema table)
-      throws SQLException {
+  public List<String> taggedColumns(Connection connection, TableSchema table) throws SQLException {
     StringBuilder sql = new StringBuilder("SELECT ");
     List<Column> columns = table.columns();
     for (int i = 0; i < columns.size(); i++) {
@@ -280,11 +279,12 @@ final class SqliteDialect implements Dialect {
       case BYTES -> "typeof(" + c + ") NOT IN ('null', 'blob')";
       case FLOAT -> "typeof(" + c + ") NOT IN ('null', 'real')";
       // NUMERIC affinity: a plain Infinity would come back as text
-      default -> "CASE typeof("
-          + c
-          + ") WHEN 'null' THEN 0 WHEN 'integer' THEN 0 WHEN 'real' THEN "
-          + c
-          + " IN (9e999, -9e999) ELSE 1 END";
+      default ->
+          "CASE typeof("
+              + c
+              + ") WHEN 'null' THEN 0 WHEN 'integer' THEN 0 WHEN 'real' THEN "
+              + c
+              + " IN (9e999, -9e999) ELSE 1 END";
     };
   }
 
