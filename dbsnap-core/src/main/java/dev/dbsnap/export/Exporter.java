@@ -908,9 +908,11 @@ public final class Exporter {
           // The upload expired or was removed since the crash, and the object was not completed
           // from it: write the object again from its start.
           return attempt(connection, index, object, null, uploads, consistent);
-        } catch (PartWriter.OverlapMismatch e) {
-          // The data before the boundary changed since the crash: write the object again from
-          // its start, so nothing of the old bytes survives, and drop the old upload.
+        } catch (PartWriter.OverlapMismatch | TagsChanged e) {
+          // The data before the boundary changed since the crash, or the rest of a table now
+          // holds a value whose storage class needs a tag its first rows were written without:
+          // write the object again from its start, so nothing of the old bytes survives, and drop
+          // the old upload.
           try {
             store.resumeMultipart(object.key(), resume.uploadId()).abort();
           } catch (DbsnapException gone) {
@@ -1011,7 +1013,9 @@ public final class Exporter {
         if (!ok) {
           // A job stopped because another failed goes the way of that failure.
           Throwable decisive = failed.get() != null ? failed.get() : failure;
-          if (keepsForResume(decisive) || failure instanceof PartWriter.OverlapMismatch) {
+          if (keepsForResume(decisive)
+              || failure instanceof PartWriter.OverlapMismatch
+              || failure instanceof TagsChanged) {
             writer.abandon();
           } else {
             writer.abort();
@@ -1069,12 +1073,20 @@ public final class Exporter {
           if (startAfter == null) {
             // in the read transaction of the rows, before the first of them
             ledger.tag(table.displayName(), dialect.taggedColumns(connection, table));
-          } else if (ledger.tagsOf(table.displayName()) == null) {
-            throw new DbsnapException(
-                ErrorCode.RESUME_FAILED,
-                "the checkpoint does not say which columns of table "
-                    + table.displayName()
-                    + " carry type tags (an older dbsnap wrote it); start a new export");
+          } else {
+            List<String> before = ledger.tagsOf(table.displayName());
+            if (before == null) {
+              throw new DbsnapException(
+                  ErrorCode.RESUME_FAILED,
+                  "the checkpoint does not say which columns of table "
+                      + table.displayName()
+                      + " carry type tags (an older dbsnap wrote it); start a new export");
+            }
+            // The rest is written with the tags of the first rows; a column that needs a tag now
+            // (the table changed since the crash) sends the table back to its start.
+            if (!before.containsAll(dialect.taggedColumns(connection, table))) {
+              throw new TagsChanged();
+            }
           }
         }
         writer.mark(new Checkpoint.RestartPoint(segment, Keys.toJson(startAfter), rows, 0, 0));
@@ -1142,6 +1154,13 @@ public final class Exporter {
         compressor.write(buf.array(), 0, buf.size());
         buf.clear();
       }
+    }
+  }
+
+  /** A table continued by a resume now needs tags its first rows were written without. */
+  private static final class TagsChanged extends RuntimeException {
+    TagsChanged() {
+      super(null, null, false, false);
     }
   }
 

@@ -132,6 +132,91 @@ class SqliteTaggedResumeTest {
   @EnumSource(
       value = Format.class,
       names = {"CSV", "JSONL", "JSON"})
+  void a_resume_starts_a_table_again_when_its_rest_now_needs_a_tag(Format format, @TempDir Path dir)
+      throws Exception {
+    Path db = dir.resolve("tagged.db");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+      c.setAutoCommit(false);
+      try (Statement st = c.createStatement()) {
+        st.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, note TEXT)");
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO t VALUES (?, ?, ?)")) {
+        for (int i = 1; i <= 6_000; i++) {
+          ps.setLong(1, i);
+          ps.setLong(2, i % 3 == 0 ? i : -i);
+          ps.setString(3, "row " + i + " of a table long enough for several parts");
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      c.commit();
+    }
+    Source source = Source.parse(db.toString(), null, null);
+    ExportOptions options = SqliteExportResumeTest.options(format, Compression.NONE);
+    ObjectStore target = LocalObjectStore.open(dir.resolve("target"));
+    AtomicReference<Checkpoint> saved = new AtomicReference<>();
+    ExportListener keep =
+        new ExportListener() {
+          @Override
+          public void checkpoint(Checkpoint checkpoint) {
+            saved.set(checkpoint);
+          }
+        };
+    assertThatThrownBy(
+            () ->
+                new Exporter(
+                        source,
+                        new CrashingStore(target, 2),
+                        "exports",
+                        "x1",
+                        options.withConcurrency(1),
+                        keep,
+                        Clock.systemUTC(),
+                        () -> false)
+                    .run(null))
+        .isInstanceOf(RuntimeException.class);
+    assertThat(saved.get().tagged()).isEqualTo(Map.of("t", List.of()));
+    assertThat(saved.get().current()).as("the crash came inside the table").isNotNull();
+
+    // a row the crashed run did not reach now holds a BLOB in the TEXT column
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement st = c.createStatement()) {
+      st.execute("UPDATE t SET note = X'00FF' WHERE id = 5999");
+    }
+    Manifest resumed =
+        new Exporter(
+                source,
+                target,
+                "exports",
+                "x1",
+                options,
+                ExportListener.NONE,
+                Clock.systemUTC(),
+                () -> false)
+            .run(saved.get());
+
+    ObjectStore reference = LocalObjectStore.open(dir.resolve("reference"));
+    new Exporter(
+            source,
+            reference,
+            "exports",
+            "x1",
+            options,
+            ExportListener.NONE,
+            Clock.systemUTC(),
+            () -> false)
+        .run(null);
+    assertThat(resumed.tables().get(0).tagged()).containsExactly("note");
+    assertThat(resumed.tables().get(0).consistent()).isTrue();
+    assertThat(SqliteExportResumeTest.contents(target))
+        .isEqualTo(SqliteExportResumeTest.contents(reference));
+    assertThat(target.pendingUploads("")).isEmpty();
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Format.class,
+      names = {"CSV", "JSONL", "JSON"})
   void a_checkpoint_without_tags_cannot_continue_a_table(Format format, @TempDir Path dir)
       throws Exception {
     Path db = dir.resolve("plain.db");
