@@ -26,8 +26,8 @@ import java.util.Objects;
  *     plan order; null otherwise. A checkpoint with one object in flight holds it in {@code
  *     current}, as checkpoints written before parallel exports do.
  * @param tagged the tagged columns (see {@link Manifest.TableEntry#tagged}) of every table whose
- *     rows were started, by table display name; a resume writes the rest of a table with the same
- *     tags. Empty when none is tagged.
+ *     rows were started, by table display name (an empty list for a table without any; sql exports
+ *     keep none); a resume writes the rest of a table with the same tags.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Checkpoint(
