@@ -25,6 +25,9 @@ import java.util.Objects;
  * @param inFlight the objects being written when several are (an export with {@code --jobs}), in
  *     plan order; null otherwise. A checkpoint with one object in flight holds it in {@code
  *     current}, as checkpoints written before parallel exports do.
+ * @param tagged the tagged columns (see {@link Manifest.TableEntry#tagged}) of every table whose
+ *     rows were started, by table display name (an empty list for a table without any; sql exports
+ *     keep none); a resume writes the rest of a table with the same tags.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Checkpoint(
@@ -34,7 +37,8 @@ public record Checkpoint(
     List<FinishedObject> finished,
     Current current,
     Map<String, Long> versions,
-    List<Current> inFlight) {
+    List<Current> inFlight,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, List<String>> tagged) {
   static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -43,6 +47,7 @@ public record Checkpoint(
     Objects.requireNonNull(fingerprint, "fingerprint");
     finished = List.copyOf(finished);
     versions = versions == null ? Map.of() : Map.copyOf(versions);
+    tagged = tagged == null ? Map.of() : Map.copyOf(tagged);
     if (inFlight != null && !inFlight.isEmpty()) {
       if (current != null) {
         throw new IllegalArgumentException("a checkpoint holds current or inFlight, not both");
@@ -58,6 +63,18 @@ public record Checkpoint(
     }
   }
 
+  /** A checkpoint without tagged columns. */
+  public Checkpoint(
+      String exportId,
+      String fingerprint,
+      String startedAt,
+      List<FinishedObject> finished,
+      Current current,
+      Map<String, Long> versions,
+      List<Current> inFlight) {
+    this(exportId, fingerprint, startedAt, finished, current, versions, inFlight, Map.of());
+  }
+
   /** A checkpoint with at most one object in flight. */
   public Checkpoint(
       String exportId,
@@ -66,7 +83,7 @@ public record Checkpoint(
       List<FinishedObject> finished,
       Current current,
       Map<String, Long> versions) {
-    this(exportId, fingerprint, startedAt, finished, current, versions, null);
+    this(exportId, fingerprint, startedAt, finished, current, versions, null, Map.of());
   }
 
   /** Every object being written, in plan order: {@code current} or {@code inFlight}, or none. */
@@ -85,7 +102,7 @@ public record Checkpoint(
       String startedAt,
       List<FinishedObject> finished,
       Current current) {
-    this(exportId, fingerprint, startedAt, finished, current, Map.of(), null);
+    this(exportId, fingerprint, startedAt, finished, current, Map.of(), null, Map.of());
   }
 
   /** An object completed by an earlier part of the export. */

@@ -5,6 +5,7 @@ import static java.util.stream.Collectors.toSet;
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.format.ByteBuf;
+import dev.dbsnap.format.Format;
 import dev.dbsnap.format.RowEncoder;
 import dev.dbsnap.format.ScriptPart;
 import dev.dbsnap.source.DatabaseSchema;
@@ -264,7 +265,12 @@ public final class Exporter {
           settled = true;
         }
       }
-      ledger = new Ledger(fingerprint, startedAt, finished);
+      ledger =
+          new Ledger(
+              fingerprint,
+              startedAt,
+              finished,
+              resumeFrom == null ? Map.of() : resumeFrom.tagged());
       if (settled) {
         ledger.report();
       }
@@ -300,7 +306,14 @@ public final class Exporter {
       }
       finished = ledger.finished();
       Manifest manifest =
-          manifest(schema, plan, finished, startedAt, resumeFrom != null, consistentTables);
+          manifest(
+              schema,
+              plan,
+              finished,
+              startedAt,
+              resumeFrom != null,
+              consistentTables,
+              ledger.tagged());
       if (snapshotKey == null) {
         store.put(exportDir + Manifest.FILE, manifest.toJson());
       }
@@ -355,10 +368,36 @@ public final class Exporter {
     private final List<Checkpoint.FinishedObject> finished;
     private final TreeMap<Integer, Checkpoint.Current> inFlight = new TreeMap<>();
 
-    Ledger(String fingerprint, String startedAt, List<Checkpoint.FinishedObject> finished) {
+    /**
+     * The tagged columns of every table whose rows were started, by display name: kept in every
+     * checkpoint, so that a resume continues a table with the tags its first rows were written
+     * with.
+     */
+    private final Map<String, List<String>> tagged = new ConcurrentHashMap<>();
+
+    Ledger(
+        String fingerprint,
+        String startedAt,
+        List<Checkpoint.FinishedObject> finished,
+        Map<String, List<String>> tagged) {
       this.fingerprint = fingerprint;
       this.startedAt = startedAt;
       this.finished = new ArrayList<>(finished);
+      this.tagged.putAll(tagged);
+    }
+
+    /** Records the tagged columns of a table before its first row is encoded. */
+    void tag(String table, List<String> columns) {
+      tagged.put(table, List.copyOf(columns));
+    }
+
+    /** The tagged columns of a table, or null when its rows were not started. */
+    List<String> tagsOf(String table) {
+      return tagged.get(table);
+    }
+
+    Map<String, List<String>> tagged() {
+      return new TreeMap<>(tagged);
     }
 
     synchronized void moved(Checkpoint.Current current) {
@@ -381,7 +420,8 @@ public final class Exporter {
               finished,
               null,
               versions,
-              new ArrayList<>(inFlight.values())));
+              new ArrayList<>(inFlight.values()),
+              new TreeMap<>(tagged)));
     }
 
     synchronized void progress(ExportListener.Progress progress) {
@@ -762,7 +802,8 @@ public final class Exporter {
       List<Checkpoint.FinishedObject> finished,
       String startedAt,
       boolean resumed,
-      Map<String, Boolean> consistentTables) {
+      Map<String, Boolean> consistentTables,
+      Map<String, List<String>> tagged) {
     List<Manifest.TableEntry> tables = new ArrayList<>();
     List<Manifest.ObjectEntry> objects = new ArrayList<>();
     Map<String, Checkpoint.FinishedObject> byKey = new HashMap<>();
@@ -772,7 +813,14 @@ public final class Exporter {
       objects.add(new Manifest.ObjectEntry(p.name(), f.bytes(), f.sha256()));
       for (TableSchema t : p.tables()) {
         List<Manifest.ColumnEntry> columns =
-            t.columns().stream().map(c -> new Manifest.ColumnEntry(c.name(), c.type())).toList();
+            t.columns().stream()
+                .map(
+                    c ->
+                        new Manifest.ColumnEntry(
+                            c.name(),
+                            c.type(),
+                            options.format().omitsSqlNull(c) ? Manifest.ColumnEntry.OMITTED : null))
+                .toList();
         tables.add(
             new Manifest.TableEntry(
                 t.displayName(),
@@ -780,7 +828,8 @@ public final class Exporter {
                 f.rows().getOrDefault(t.displayName(), 0L),
                 consistentTables.getOrDefault(t.displayName(), false),
                 columns,
-                versions.get(t.displayName())));
+                versions.get(t.displayName()),
+                tagged.getOrDefault(t.displayName(), List.of())));
       }
     }
     return new Manifest(
@@ -859,9 +908,11 @@ public final class Exporter {
           // The upload expired or was removed since the crash, and the object was not completed
           // from it: write the object again from its start.
           return attempt(connection, index, object, null, uploads, consistent);
-        } catch (PartWriter.OverlapMismatch e) {
-          // The data before the boundary changed since the crash: write the object again from
-          // its start, so nothing of the old bytes survives, and drop the old upload.
+        } catch (PartWriter.OverlapMismatch | TagsChanged e) {
+          // The data before the boundary changed since the crash, or the rest of a table now
+          // holds a value whose storage class needs a tag its first rows were written without:
+          // write the object again from its start, so nothing of the old bytes survives, and drop
+          // the old upload.
           try {
             store.resumeMultipart(object.key(), resume.uploadId()).abort();
           } catch (DbsnapException gone) {
@@ -962,7 +1013,9 @@ public final class Exporter {
         if (!ok) {
           // A job stopped because another failed goes the way of that failure.
           Throwable decisive = failed.get() != null ? failed.get() : failure;
-          if (keepsForResume(decisive) || failure instanceof PartWriter.OverlapMismatch) {
+          if (keepsForResume(decisive)
+              || failure instanceof PartWriter.OverlapMismatch
+              || failure instanceof TagsChanged) {
             writer.abandon();
           } else {
             writer.abort();
@@ -981,7 +1034,18 @@ public final class Exporter {
         Map<String, Long> rows,
         Map<String, Boolean> consistent)
         throws IOException, SQLException {
-      RowEncoder encoder = options.format().encoder(schema, options.rowsPerInsert(), object.part());
+      boolean tags = options.format() != Format.SQL; // sql literals keep storage classes anyway
+      RowEncoder encoder =
+          options
+              .format()
+              .encoder(
+                  schema,
+                  options.rowsPerInsert(),
+                  object.part(),
+                  t -> {
+                    List<String> names = ledger.tagsOf(t.displayName());
+                    return names == null ? Set.of() : Set.copyOf(names);
+                  });
       ByteBuf buf = new ByteBuf(FLUSH_BYTES * 2);
       List<TableSchema> tables = object.tables();
       int tail = tables.size() + 1;
@@ -1005,6 +1069,26 @@ public final class Exporter {
         long tableRows = startAfter == null ? 0 : rows.getOrDefault(table.displayName(), 0L);
         rows.put(table.displayName(), tableRows);
         consistent.merge(table.displayName(), startAfter == null, Boolean::logicalOr);
+        if (tags) {
+          if (startAfter == null) {
+            // in the read transaction of the rows, before the first of them
+            ledger.tag(table.displayName(), dialect.taggedColumns(connection, table));
+          } else {
+            List<String> before = ledger.tagsOf(table.displayName());
+            if (before == null) {
+              throw new DbsnapException(
+                  ErrorCode.RESUME_FAILED,
+                  "the checkpoint does not say which columns of table "
+                      + table.displayName()
+                      + " carry type tags (an older dbsnap wrote it); start a new export");
+            }
+            // The rest is written with the tags of the first rows; a column that needs a tag now
+            // (the table changed since the crash) sends the table back to its start.
+            if (!before.containsAll(dialect.taggedColumns(connection, table))) {
+              throw new TagsChanged();
+            }
+          }
+        }
         writer.mark(new Checkpoint.RestartPoint(segment, Keys.toJson(startAfter), rows, 0, 0));
         compressor.startFrame();
         if (startAfter == null) {
@@ -1070,6 +1154,13 @@ public final class Exporter {
         compressor.write(buf.array(), 0, buf.size());
         buf.clear();
       }
+    }
+  }
+
+  /** A table continued by a resume now needs tags its first rows were written without. */
+  private static final class TagsChanged extends RuntimeException {
+    TagsChanged() {
+      super(null, null, false, false);
     }
   }
 

@@ -51,6 +51,9 @@ public record Manifest(
    *     export's last run, or read earlier and unchanged since by its version
    * @param version the table's data version when read (change tracking, DESIGN 9), or null when the
    *     table is not tracked
+   * @param tagged the columns whose values carry their SQLite storage class in csv, jsonl and json
+   *     ({@code integer:42}, {@code {"integer":42}}), in table order; empty (and left out) when
+   *     none does
    */
   public record TableEntry(
       String name,
@@ -58,15 +61,46 @@ public record Manifest(
       long rows,
       boolean consistent,
       List<ColumnEntry> columns,
-      @JsonInclude(JsonInclude.Include.NON_NULL) Long version) {
-    /** An entry of a table without change tracking. */
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long version,
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> tagged) {
+    public TableEntry {
+      tagged = tagged == null ? List.of() : List.copyOf(tagged);
+    }
+
+    /** An entry without tagged columns. */
+    public TableEntry(
+        String name,
+        String object,
+        long rows,
+        boolean consistent,
+        List<ColumnEntry> columns,
+        Long version) {
+      this(name, object, rows, consistent, columns, version, List.of());
+    }
+
+    /** An entry of a table without change tracking or tagged columns. */
     public TableEntry(
         String name, String object, long rows, boolean consistent, List<ColumnEntry> columns) {
-      this(name, object, rows, consistent, columns, null);
+      this(name, object, rows, consistent, columns, null, List.of());
     }
   }
 
-  public record ColumnEntry(String name, String type) {}
+  /**
+   * A column of a table.
+   *
+   * @param sqlNull {@value #OMITTED} when jsonl and json write the column's SQL NULL by leaving its
+   *     key out of the row (json and jsonb, where {@code null} is the JSON value); null (and left
+   *     out) when SQL NULL is written {@code null}
+   */
+  public record ColumnEntry(
+      String name, String type, @JsonInclude(JsonInclude.Include.NON_NULL) String sqlNull) {
+    /** The value of {@link #sqlNull} for a column whose SQL NULL is a missing key. */
+    public static final String OMITTED = "omitted";
+
+    public ColumnEntry(String name, String type) {
+      this(name, type, null);
+    }
+  }
 
   /** An object, its key relative to the export directory, size and SHA-256 (hex). */
   public record ObjectEntry(String key, long bytes, String sha256) {}

@@ -9,9 +9,17 @@ import java.math.BigDecimal;
 /**
  * RFC 4180 CSV: a header row, CRLF between records, fields quoted when they hold a comma, quote, CR
  * or LF. NULL is an empty unquoted field and the empty string is {@code ""}, the rule PostgreSQL's
- * COPY CSV uses. BLOBs are base64; booleans true/false.
+ * COPY CSV uses. BLOBs are base64; booleans true/false. A value of a tagged column ({@link
+ * ColumnTags}) starts with its storage class: {@code integer:42}, {@code real:1.5}, {@code
+ * text:abc}, {@code blob:<base64>}; NULL stays the empty unquoted field.
  */
 final class CsvEncoder implements RowEncoder {
+  private final ColumnTags tags;
+
+  CsvEncoder(ColumnTags tags) {
+    this.tags = tags;
+  }
+
   @Override
   public void tableStart(TableSchema table, ByteBuf out) {
     int i = 0;
@@ -27,6 +35,9 @@ final class CsvEncoder implements RowEncoder {
   /** The kinds of the current table's columns, for rows read as text. */
   private ValueKind[] kinds = new ValueKind[0];
 
+  /** Which of the current table's columns are tagged; null when none is. */
+  private boolean[] tagged;
+
   @Override
   public void frameStart(TableSchema table, boolean firstRowOfTable) {
     if (kinds.length != table.columns().size()) {
@@ -34,6 +45,14 @@ final class CsvEncoder implements RowEncoder {
     }
     for (int i = 0; i < kinds.length; i++) {
       kinds[i] = table.columns().get(i).kind();
+    }
+    java.util.Set<String> names = tags.of(table);
+    tagged = null;
+    if (!names.isEmpty()) {
+      tagged = new boolean[kinds.length];
+      for (int i = 0; i < kinds.length; i++) {
+        tagged[i] = names.contains(table.columns().get(i).name());
+      }
     }
   }
 
@@ -46,7 +65,7 @@ final class CsvEncoder implements RowEncoder {
    */
   @Override
   public void row(TableReader reader, ByteBuf out) {
-    if (!reader.hasText()) {
+    if (!reader.hasText() || tagged != null) {
       row(reader.values(), out);
       return;
     }
@@ -110,7 +129,9 @@ final class CsvEncoder implements RowEncoder {
       if (v == null) {
         continue;
       }
-      if (v instanceof String s) {
+      if (tagged != null && tagged[i]) {
+        tagged(out, v);
+      } else if (v instanceof String s) {
         text(out, s);
       } else if (v instanceof Long l) {
         out.decimal(l);
@@ -131,6 +152,23 @@ final class CsvEncoder implements RowEncoder {
       }
     }
     out.write('\r').write('\n');
+  }
+
+  /** A value of a tagged column: its storage class, a colon, and the value's plain form. */
+  private static void tagged(ByteBuf out, Object v) {
+    String tag = ColumnTags.tag(v);
+    if (v instanceof String s) {
+      text(out, tag + ":" + s);
+      return;
+    }
+    out.ascii(tag).write(':');
+    if (v instanceof byte[] b) {
+      out.base64(b);
+    } else if (v instanceof Double d) {
+      out.ascii(Numbers.doubleText(d));
+    } else {
+      out.decimal(((Number) v).longValue());
+    }
   }
 
   static void text(ByteBuf out, String s) {

@@ -40,12 +40,29 @@ public enum Format {
 
   /** A new encoder for one object holding {@code part} of the sql format (others ignore it). */
   public RowEncoder encoder(DatabaseSchema schema, int rowsPerInsert, ScriptPart part) {
+    return encoder(schema, rowsPerInsert, part, ColumnTags.NONE);
+  }
+
+  /**
+   * A new encoder as {@link #encoder(DatabaseSchema, int, ScriptPart)}, tagging the values of the
+   * columns {@code tags} names (csv, jsonl and json; sql literals keep storage classes anyway).
+   */
+  public RowEncoder encoder(
+      DatabaseSchema schema, int rowsPerInsert, ScriptPart part, ColumnTags tags) {
     return switch (this) {
       case SQL -> new SqlEncoder(schema, rowsPerInsert, part);
-      case CSV -> new CsvEncoder();
-      case JSONL -> new JsonEncoder(false);
-      case JSON -> new JsonEncoder(true);
+      case CSV -> new CsvEncoder(tags);
+      case JSONL -> new JsonEncoder(false, tags);
+      case JSON -> new JsonEncoder(true, tags);
     };
+  }
+
+  /**
+   * Whether this format writes SQL NULL of {@code column} by leaving the column's key out of the
+   * row (jsonl and json, for json and jsonb columns, whose JSON {@code null} is a value).
+   */
+  public boolean omitsSqlNull(dev.dbsnap.source.Column column) {
+    return (this == JSONL || this == JSON) && JsonEncoder.omitsSqlNull(column);
   }
 
   /** Statements that recreate the schema before any data: types, sequences, tables. */

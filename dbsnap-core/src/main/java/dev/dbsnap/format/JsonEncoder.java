@@ -18,7 +18,10 @@ import java.util.List;
  * JSON Lines (one object per row) or one JSON array per table. Numbers a double cannot hold exactly
  * (integers beyond 2^53, decimals of more than 15 digits) and NaN/Infinity are strings; BLOBs are
  * base64 strings; jsonb values are embedded as JSON, json values (whose exact text matters) as
- * strings.
+ * strings. SQL NULL in a json or jsonb column is written by leaving the column's key out of the
+ * row, so that a JSON {@code null} value is {@code null}. A value of a tagged column ({@link
+ * ColumnTags}) is a one-key object naming its storage class: {@code {"integer":42}}, {@code
+ * {"real":1.5}}, {@code {"text":"abc"}}, {@code {"blob":"<base64>"}}; NULL stays null.
  */
 final class JsonEncoder implements RowEncoder {
   private static final JsonFactory FACTORY =
@@ -33,10 +36,14 @@ final class JsonEncoder implements RowEncoder {
   private final JsonGenerator generator;
   private String[] names;
   private boolean[] embedJson;
+  private boolean[] omitNull;
+  private boolean[] tagged;
+  private final ColumnTags tags;
   private boolean needComma;
 
-  JsonEncoder(boolean array) {
+  JsonEncoder(boolean array, ColumnTags tags) {
     this.array = array;
+    this.tags = tags;
     try {
       generator = FACTORY.createGenerator(sink);
       generator.setRootValueSeparator(null);
@@ -66,10 +73,14 @@ final class JsonEncoder implements RowEncoder {
     List<Column> columns = table.columns();
     names = new String[columns.size()];
     embedJson = new boolean[columns.size()];
+    omitNull = new boolean[columns.size()];
+    tagged = new boolean[columns.size()];
+    java.util.Set<String> taggedNames = tags.of(table);
     for (int i = 0; i < names.length; i++) {
       names[i] = columns.get(i).name();
-      embedJson[i] =
-          columns.get(i).kind() == ValueKind.JSON && columns.get(i).type().equals("jsonb");
+      omitNull[i] = omitsSqlNull(columns.get(i));
+      embedJson[i] = omitNull[i] && columns.get(i).type().equals("jsonb");
+      tagged[i] = taggedNames.contains(names[i]);
     }
     if (array) {
       out.write('[');
@@ -98,8 +109,19 @@ final class JsonEncoder implements RowEncoder {
       JsonGenerator g = generator;
       g.writeStartObject();
       for (int i = 0; i < values.length; i++) {
+        Object v = values[i];
+        if (v == null && omitNull[i]) {
+          continue;
+        }
         g.writeFieldName(names[i]);
-        value(g, values[i], embedJson[i]);
+        if (tagged[i] && v != null) {
+          g.writeStartObject();
+          g.writeFieldName(ColumnTags.tag(v));
+          value(g, v, false);
+          g.writeEndObject();
+        } else {
+          value(g, v, embedJson[i]);
+        }
       }
       g.writeEndObject();
       g.flush();
@@ -111,6 +133,14 @@ final class JsonEncoder implements RowEncoder {
     if (!array) {
       out.write('\n');
     }
+  }
+
+  /**
+   * Whether SQL NULL in {@code column} is written by leaving its key out (json and jsonb, whose
+   * JSON {@code null} is a value).
+   */
+  static boolean omitsSqlNull(Column column) {
+    return column.kind() == ValueKind.JSON;
   }
 
   private static void value(JsonGenerator g, Object v, boolean embedJson) throws IOException {

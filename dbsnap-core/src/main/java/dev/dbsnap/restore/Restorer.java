@@ -269,7 +269,7 @@ public final class Restorer {
                       new DbsnapException(
                           ErrorCode.RESTORE_FAILED,
                           "the manifest lists no object for table " + table.displayName()));
-      total = restoreTable(c, dialect, table, entry.object(), format, compression, total);
+      total = restoreTable(c, dialect, table, entry, format, compression, total);
     }
     try (Statement st = c.createStatement()) {
       for (String s : Format.schemaTail(schema)) {
@@ -283,12 +283,26 @@ public final class Restorer {
       Connection c,
       Dialect dialect,
       TableSchema table,
-      String object,
+      Manifest.TableEntry entry,
       Format format,
       Compression compression,
       long total)
       throws SQLException {
+    String object = entry.object();
     List<Column> columns = table.columns();
+    boolean[] tagged = new boolean[columns.size()];
+    boolean[] nullIsJson = new boolean[columns.size()];
+    for (int i = 0; i < columns.size(); i++) {
+      String name = columns.get(i).name();
+      tagged[i] = entry.tagged().contains(name);
+      nullIsJson[i] =
+          entry.columns() != null
+              && entry.columns().stream()
+                  .anyMatch(
+                      e ->
+                          e.name().equals(name)
+                              && Manifest.ColumnEntry.OMITTED.equals(e.sqlNull()));
+    }
     StringBuilder sql =
         new StringBuilder("INSERT INTO ").append(dialect.qualified(table)).append(" (");
     StringBuilder marks = new StringBuilder();
@@ -305,14 +319,19 @@ public final class Restorer {
     long row = 0;
     try (PreparedStatement ps = c.prepareStatement(sql.toString());
         InputStream in = open(object, compression)) {
-      RowSource rows = format == Format.CSV ? csvRows(in, columns.size()) : jsonRows(in, table);
+      RowSource rows =
+          format == Format.CSV ? csvRows(in, table, tagged) : jsonRows(in, table, tagged);
       Object[] values;
       while ((values = rows.next()) != null) {
         row++;
         int p = 1;
         for (int i = 0; i < columns.size(); i++) {
           if (!columns.get(i).generated()) {
-            bind(ps, p++, values[i], columns.get(i), dialect.kind());
+            Object v = values[i];
+            if (nullIsJson[i] && v instanceof JsonNode n && n.isNull()) {
+              v = "null"; // SQL NULL is a missing key: this is the JSON value null
+            }
+            bind(ps, p++, v, columns.get(i), dialect.kind());
           }
         }
         ps.addBatch();
@@ -367,6 +386,10 @@ public final class Restorer {
   private static void bind(
       PreparedStatement ps, int index, Object value, Column col, DialectKind kind)
       throws SQLException {
+    if (value instanceof TaggedValue tagged) {
+      tagged.bind(ps, index);
+      return;
+    }
     if (value instanceof NumberText number) {
       if (kind == DialectKind.POSTGRESQL) {
         ps.setString(index, number.text());
@@ -451,9 +474,11 @@ public final class Restorer {
     Object[] next() throws IOException;
   }
 
-  private static RowSource csvRows(InputStream in, int width) throws IOException {
+  private static RowSource csvRows(InputStream in, TableSchema table, boolean[] tagged)
+      throws IOException {
     CsvRecordReader csv = new CsvRecordReader(new InputStreamReader(in, StandardCharsets.UTF_8));
     csv.next(); // header
+    int width = tagged.length;
     return () -> {
       List<String> record = csv.next();
       if (record == null) {
@@ -463,7 +488,18 @@ public final class Restorer {
         throw new IOException(
             "a record has " + record.size() + " fields, the table has " + width + " columns");
       }
-      return record.toArray();
+      Object[] values = record.toArray();
+      for (int i = 0; i < width; i++) {
+        if (tagged[i] && values[i] != null) {
+          try {
+            values[i] = TaggedValue.fromCsv((String) values[i]);
+          } catch (IOException e) {
+            throw new IOException(
+                "column " + table.columns().get(i).name() + ": " + e.getMessage(), e);
+          }
+        }
+      }
+      return values;
     };
   }
 
@@ -473,7 +509,8 @@ public final class Restorer {
    */
   private record NumberText(String text, JsonNode node) {}
 
-  private static RowSource jsonRows(InputStream in, TableSchema table) throws IOException {
+  private static RowSource jsonRows(InputStream in, TableSchema table, boolean[] tagged)
+      throws IOException {
     JsonParser parser = JSON.getFactory().createParser(in);
     JsonToken firstToken = parser.nextToken();
     boolean array = firstToken == JsonToken.START_ARRAY;
@@ -497,6 +534,13 @@ public final class Restorer {
         JsonToken v = parser.nextToken();
         if (i == null) {
           parser.skipChildren();
+        } else if (tagged[i] && v != JsonToken.VALUE_NULL) {
+          try {
+            values[i] = TaggedValue.fromJson(parser);
+          } catch (IOException e) {
+            throw new IOException(
+                "column " + table.columns().get(i).name() + ": " + e.getMessage(), e);
+          }
         } else if (v.isNumeric()) {
           String text = parser.getText();
           values[i] = new NumberText(text, JSON.readTree(parser));

@@ -64,7 +64,7 @@ import javax.sql.DataSource;
  */
 public final class SnapshotCache implements AutoCloseable {
   /** Bump when a format's bytes change, so that old snapshots are not served for new ones. */
-  static final String FORMAT_REVISION = "1";
+  static final String FORMAT_REVISION = "2";
 
   private final ObjectStore store;
   private final SnapshotIndex index;

@@ -53,6 +53,19 @@ public interface Dialect {
       throws SQLException;
 
   /**
+   * The columns of {@code table} whose values carry a type tag in the csv, jsonl and json formats:
+   * those holding a value whose storage class the plain form of the column would not bring back.
+   * Decided from the data in {@code connection}'s read transaction (one aggregate query), so that
+   * it agrees with the rows read there. Dialects whose values always follow the column's type tag
+   * none.
+   *
+   * @return column names in table order
+   */
+  default List<String> taggedColumns(Connection connection, TableSchema table) throws SQLException {
+    return List.of();
+  }
+
+  /**
    * Keeps writers from committing while the read transactions of a parallel export start, so that
    * every one of them sees the same data; {@link WriterHold#release} lets them go once the last has
    * started. Called before {@link #beginSnapshot} of the first connection.

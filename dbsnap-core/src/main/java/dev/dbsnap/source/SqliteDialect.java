@@ -234,6 +234,60 @@ final class SqliteDialect implements Dialect {
     return ValueKind.DECIMAL;
   }
 
+  /**
+   * A column is tagged when one of its values would come back in another storage class from its
+   * plain csv/json form: a value of another class than the one its declared type gives (integer for
+   * INTEGER affinity, real for REAL, text for TEXT, blob for a type naming BLOB; integer or finite
+   * real for NUMERIC), and in a column without a declared type (or of type ANY) any value but an
+   * integer within ±2^53, which is the only one every plain form reads back as itself.
+   */
+  @Override
+  public List<String> taggedColumns(Connection connection, TableSchema table) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT ");
+    List<Column> columns = table.columns();
+    for (int i = 0; i < columns.size(); i++) {
+      sql.append(i == 0 ? "" : ", ").append("max(").append(offClass(columns.get(i))).append(')');
+    }
+    sql.append(" FROM ").append(qualified(table));
+    List<String> tagged = new ArrayList<>();
+    try (Statement st = connection.createStatement();
+        ResultSet rs = st.executeQuery(sql.toString())) {
+      rs.next();
+      for (int i = 0; i < columns.size(); i++) {
+        if (rs.getInt(i + 1) == 1) {
+          tagged.add(columns.get(i).name());
+        }
+      }
+    }
+    return tagged;
+  }
+
+  /** An SQL expression that is 1 when the column's value needs a tag, else 0 or NULL. */
+  private String offClass(Column column) {
+    String c = quote(column.name());
+    String declared = column.type().trim();
+    if (declared.isEmpty() || declared.equalsIgnoreCase("ANY")) {
+      return "CASE typeof("
+          + c
+          + ") WHEN 'null' THEN 0 WHEN 'integer' THEN "
+          + c
+          + " NOT BETWEEN -9007199254740992 AND 9007199254740992 ELSE 1 END";
+    }
+    return switch (affinity(declared)) {
+      case INTEGER -> "typeof(" + c + ") NOT IN ('null', 'integer')";
+      case TEXT -> "typeof(" + c + ") NOT IN ('null', 'text')";
+      case BYTES -> "typeof(" + c + ") NOT IN ('null', 'blob')";
+      case FLOAT -> "typeof(" + c + ") NOT IN ('null', 'real')";
+      // NUMERIC affinity: a plain Infinity would come back as text
+      default ->
+          "CASE typeof("
+              + c
+              + ") WHEN 'null' THEN 0 WHEN 'integer' THEN 0 WHEN 'real' THEN "
+              + c
+              + " IN (9e999, -9e999) ELSE 1 END";
+    };
+  }
+
   @Override
   public TableReader openReader(Connection connection, TableSchema table, List<Object> afterKey)
       throws SQLException {
