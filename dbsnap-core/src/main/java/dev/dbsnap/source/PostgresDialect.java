@@ -371,8 +371,7 @@ final class PostgresDialect implements Dialect {
                   partition.bound(),
                   partitionKey);
         } else if (partitionKey != null) {
-          create =
-              createTable(t, cols, null, identitySequences) + "\nPARTITION BY " + partitionKey;
+          create = createTable(t, cols, null, identitySequences) + "\nPARTITION BY " + partitionKey;
         } else {
           create = createTable(t, cols, pk, identitySequences);
         }

@@ -255,7 +255,8 @@ final class PostgresPartitions {
             statements.add(
                 "ALTER TABLE ONLY " + table + " ALTER COLUMN " + column + " SET DEFAULT " + own);
           } else if (own == null && inherited != null) {
-            statements.add("ALTER TABLE ONLY " + table + " ALTER COLUMN " + column + " DROP DEFAULT");
+            statements.add(
+                "ALTER TABLE ONLY " + table + " ALTER COLUMN " + column + " DROP DEFAULT");
           }
         }
       }

@@ -98,7 +98,9 @@ class PostgresDialectTest {
             "measure_us",
             "nokey",
             "parent");
-    assertThat(schema.partitioned()).extracting(TableSchema::displayName).containsExactly("measure");
+    assertThat(schema.partitioned())
+        .extracting(TableSchema::displayName)
+        .containsExactly("measure");
     assertThat(table("edge").schema()).isEqualTo("public");
   }
 
@@ -458,7 +460,8 @@ class PostgresDialectTest {
             List.of(1L, "eu", new BigDecimal("2.250")), java.util.Arrays.asList(2L, "eu", null));
     assertThat(readAll(connection, table("measure_us"), null))
         .containsExactly(
-            List.of(1L, "us", new BigDecimal("1.500")), List.of(3L, "us", new BigDecimal("-0.001")));
+            List.of(1L, "us", new BigDecimal("1.500")),
+            List.of(3L, "us", new BigDecimal("-0.001")));
   }
 
   static List<List<Object>> readAll(Connection c, TableSchema table, List<Object> afterKey)
