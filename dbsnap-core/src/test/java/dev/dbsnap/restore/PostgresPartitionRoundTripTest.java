@@ -29,10 +29,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Partitioned tables (pg-partitions.sql: range by date with a DEFAULT partition, list with a
- * hash-partitioned partition, hash; keys and indexes on the parents, foreign keys to and from
- * them) exported and restored keep their partitioning: pg_dump's schema of the restored database
- * equals the source's, every partition holds the same rows, and a new row inserted through a
- * parent lands in the partition it lands in at the source.
+ * hash-partitioned partition, hash; keys and indexes on the parents, foreign keys to and from them)
+ * exported and restored keep their partitioning: pg_dump's schema of the restored database equals
+ * the source's, every partition holds the same rows, and a new row inserted through a parent lands
+ * in the partition it lands in at the source.
  */
 class PostgresPartitionRoundTripTest {
   static String sourceDb;
@@ -80,7 +80,8 @@ class PostgresPartitionRoundTripTest {
   @Test
   void a_sql_dump_restored_with_psql_keeps_the_partitioning(@TempDir Path out) throws Exception {
     assumeTrue(PgClients.onPath("psql"), "psql is not on PATH");
-    Path exportDir = PostgresPipelineRoundTripTest.export(source, Format.SQL, Compression.NONE, out);
+    Path exportDir =
+        PostgresPipelineRoundTripTest.export(source, Format.SQL, Compression.NONE, out);
     String script = Files.readString(exportDir.resolve("dump.sql"));
     assertThat(script)
         .contains(
@@ -106,8 +107,7 @@ class PostgresPartitionRoundTripTest {
   void restored_with_dbsnap_keeps_the_partitioning(Format format, @TempDir Path out)
       throws Exception {
     Path exportDir = PostgresPipelineRoundTripTest.export(source, format, Compression.GZIP, out);
-    Manifest manifest =
-        Manifest.read(Files.newInputStream(exportDir.resolve(Manifest.FILE)));
+    Manifest manifest = Manifest.read(Files.newInputStream(exportDir.resolve(Manifest.FILE)));
     assertThat(manifest.schema().partitioned())
         .extracting(TableSchema::displayName)
         .containsExactly("events", "region_stock", "region_stock_eu", "sales.orders");
@@ -148,7 +148,9 @@ class PostgresPartitionRoundTripTest {
                 + " placed)");
   }
 
-  /** Same schema by pg_dump, same rows in every partition, new rows land where they do at source. */
+  /**
+   * Same schema by pg_dump, same rows in every partition, new rows land where they do at source.
+   */
   static void assertRestored(String db) throws Exception {
     Source restored = PostgresPipelineRoundTripTest.pg(db);
     if (PgClients.onPath("pg_dump")) {
