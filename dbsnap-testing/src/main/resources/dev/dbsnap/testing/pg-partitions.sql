@@ -56,11 +56,16 @@ CREATE TABLE public.stock_moves (
 INSERT INTO public.stock_moves (region, sku, delta)
   SELECT (ARRAY['de', 'fr', 'us'])[1 + i % 3], 1 + i % 400, i % 9 - 4 FROM generate_series(1, 900) i;
 
-CREATE TABLE public.events (id integer NOT NULL, payload text) PARTITION BY HASH (id);
+CREATE TABLE public.events (
+  id integer NOT NULL,
+  payload text,
+  CONSTRAINT events_id_key UNIQUE (id)
+) PARTITION BY HASH (id);
 CREATE TABLE public.events_0 PARTITION OF public.events FOR VALUES WITH (MODULUS 4, REMAINDER 0);
 CREATE TABLE public.events_1 PARTITION OF public.events FOR VALUES WITH (MODULUS 4, REMAINDER 1);
 CREATE TABLE public.events_2 PARTITION OF public.events FOR VALUES WITH (MODULUS 4, REMAINDER 2);
 CREATE TABLE public.events_3 PARTITION OF public.events FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+ALTER TABLE public.events_0 ADD CONSTRAINT events_0_payload_not_empty CHECK (payload <> '');
 INSERT INTO public.events SELECT i, md5(i::text) FROM generate_series(1, 2000) i;
 
 ANALYZE;
