@@ -44,6 +44,10 @@ final class SqlEncoder implements RowEncoder {
   static List<String> head(DatabaseSchema schema) {
     List<String> statements = new ArrayList<>();
     statements.addAll(schema.before());
+    // Partitioned tables first, parents before their partitions, so a leaf can attach to its own.
+    for (TableSchema t : schema.partitioned()) {
+      statements.add(t.createSql());
+    }
     for (TableSchema t : schema.tables()) {
       statements.add(t.createSql());
     }
@@ -53,14 +57,18 @@ final class SqlEncoder implements RowEncoder {
   /** The statements a restore runs after all data: constraints, indexes, then the rest. */
   static List<String> tail(DatabaseSchema schema) {
     List<String> statements = new ArrayList<>();
-    for (TableSchema t : schema.tables()) {
+    // A partitioned table's keys and indexes exist before its partitions' attach to them, and a
+    // foreign key to a partitioned table comes once every partition's key index is attached.
+    List<TableSchema> all = new ArrayList<>(schema.partitioned());
+    all.addAll(schema.tables());
+    for (TableSchema t : all) {
       statements.addAll(
           t.constraints().stream().filter(c -> !c.contains(" FOREIGN KEY ")).toList());
     }
-    for (TableSchema t : schema.tables()) {
+    for (TableSchema t : all) {
       statements.addAll(t.indexes());
     }
-    for (TableSchema t : schema.tables()) {
+    for (TableSchema t : all) {
       statements.addAll(t.constraints().stream().filter(c -> c.contains(" FOREIGN KEY ")).toList());
     }
     statements.addAll(schema.after());

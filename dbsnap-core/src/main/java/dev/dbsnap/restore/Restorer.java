@@ -107,7 +107,9 @@ public final class Restorer {
   }
 
   private void ensureEmpty(Connection c, DatabaseSchema schema) throws SQLException {
-    for (TableSchema t : schema.tables()) {
+    List<TableSchema> all = new java.util.ArrayList<>(schema.partitioned());
+    all.addAll(schema.tables());
+    for (TableSchema t : all) {
       boolean exists;
       if (schema.dialect() == DialectKind.SQLITE) {
         try (PreparedStatement ps =

@@ -319,6 +319,15 @@ public final class SnapshotCache implements AutoCloseable {
       // a table introspected before keeps its description while its columns stay the same
       if (t == null || !Columns.of(c, source.kind(), t).equals(Columns.of(t))) {
         DatabaseSchema schema = source.dialect().introspect(c, selection);
+        if (!schema.partitioned().isEmpty()) {
+          throw new DbsnapException(
+              ErrorCode.INVALID_ARGUMENT,
+              "'"
+                  + table
+                  + "' is a partitioned table, whose rows are in "
+                  + schema.tables().size()
+                  + " partitions; a snapshot holds one table, so export it instead");
+        }
         if (schema.tables().size() != 1) {
           throw new DbsnapException(
               ErrorCode.UNKNOWN_TABLE,

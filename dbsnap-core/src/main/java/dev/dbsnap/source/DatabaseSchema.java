@@ -1,5 +1,6 @@
 package dev.dbsnap.source;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Objects;
 
@@ -14,6 +15,11 @@ import java.util.Objects;
  *     AUTOINCREMENT counters; table-level indexes and constraints come from each table
  * @param skipped objects left out because dbsnap cannot carry them ({@link
  *     SchemaOptions#skipUnsupported()}), each with the reason; empty when nothing was left out
+ * @param partitioned PostgreSQL partitioned tables, which hold no rows themselves, parents before
+ *     their partitioned partitions; a restore creates them before {@code tables}, whose leaf
+ *     partitions attach to them. Their constraints and indexes come before those of {@code tables}
+ *     (a partition's index attaches to its parent's). Empty when there are none, and in manifests
+ *     written before dbsnap carried partitioning
  */
 public record DatabaseSchema(
     DialectKind dialect,
@@ -21,13 +27,26 @@ public record DatabaseSchema(
     List<String> before,
     List<TableSchema> tables,
     List<String> after,
-    List<Skipped> skipped) {
+    List<Skipped> skipped,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<TableSchema> partitioned) {
   public DatabaseSchema {
     Objects.requireNonNull(dialect, "dialect");
     before = List.copyOf(before);
     tables = List.copyOf(tables);
     after = List.copyOf(after);
     skipped = skipped == null ? List.of() : List.copyOf(skipped);
+    partitioned = partitioned == null ? List.of() : List.copyOf(partitioned);
+  }
+
+  /** A schema without partitioned tables. */
+  public DatabaseSchema(
+      DialectKind dialect,
+      String serverVersion,
+      List<String> before,
+      List<TableSchema> tables,
+      List<String> after,
+      List<Skipped> skipped) {
+    this(dialect, serverVersion, before, tables, after, skipped, List.of());
   }
 
   /** A schema with nothing skipped. */

@@ -23,9 +23,9 @@ import org.postgresql.PGStatement;
  * PostgreSQL: one REPEATABLE READ, READ ONLY transaction per run, catalog introspection, keyset
  * reads by primary key.
  *
- * <p>Partitioned tables are exported through their parent, which holds the rows of every leaf; the
- * partitions themselves are skipped. The parent is recreated as an ordinary table, so a restore
- * keeps all rows but not the partitioning.
+ * <p>A partitioned table keeps its partitioning ({@link PostgresPartitions}): it holds no rows of
+ * its own and is listed in {@link DatabaseSchema#partitioned()}; each leaf partition is a table of
+ * its own, exported and resumed like any other.
  */
 final class PostgresDialect implements Dialect {
   static final Dialect INSTANCE = new PostgresDialect();
@@ -140,10 +140,8 @@ final class PostgresDialect implements Dialect {
       }
       sql.append(quoteIdent(columns.get(i).name()));
     }
-    // ONLY keeps rows of inheritance children out of their parent; a partitioned parent is the
-    // one place its leaves' rows are read from, so it is read whole.
-    sql.append(isPartitioned(connection, table) ? " FROM " : " FROM ONLY ")
-        .append(qualified(table));
+    // ONLY keeps rows of inheritance children out of their parent.
+    sql.append(" FROM ONLY ").append(qualified(table));
     boolean keyed = table.keyKind() == KeyKind.PRIMARY_KEY && !table.primaryKey().isEmpty();
     int[] keyIndexes = new int[keyed ? table.primaryKey().size() : 0];
     if (keyed) {
@@ -254,20 +252,6 @@ final class PostgresDialect implements Dialect {
     return value.toString();
   }
 
-  private static boolean isPartitioned(Connection connection, TableSchema table)
-      throws SQLException {
-    try (PreparedStatement st =
-        connection.prepareStatement(
-            "SELECT c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                + " WHERE n.nspname = ? AND c.relname = ?")) {
-      st.setString(1, table.schema());
-      st.setString(2, table.name());
-      try (ResultSet rs = st.executeQuery()) {
-        return rs.next() && "p".equals(rs.getString(1));
-      }
-    }
-  }
-
   /** One introspection run; holds the lookups it builds along the way. */
   private static final class PostgresIntrospection {
     private final Connection connection;
@@ -290,11 +274,25 @@ final class PostgresDialect implements Dialect {
     DatabaseSchema run() throws SQLException {
       List<String> schemas = schemas();
       List<TableRow> candidates = tables(schemas);
+      PostgresPartitions.rejectNamedPartitions(connection, selection);
       checkIncludes(candidates, schemas);
-      List<TableRow> selected = new ArrayList<>();
+      List<TableRow> roots = new ArrayList<>();
       for (TableRow t : candidates) {
         if (selection.selects(t.schema, t.name)) {
-          selected.add(t);
+          roots.add(t);
+        }
+      }
+      // A partitioned table comes whole: its partitions follow it, each after its parent.
+      Map<Long, List<PostgresPartitions.Partition>> trees =
+          PostgresPartitions.trees(
+              connection, roots.stream().filter(t -> t.relkind == 'p').map(t -> t.oid).toList());
+      Map<Long, PostgresPartitions.Partition> partitions = new LinkedHashMap<>();
+      List<TableRow> selected = new ArrayList<>();
+      for (TableRow t : roots) {
+        selected.add(t);
+        for (PostgresPartitions.Partition p : trees.getOrDefault(t.oid, List.of())) {
+          partitions.put(p.oid(), p);
+          selected.add(new TableRow(p.oid(), p.schema(), p.name(), p.relkind(), p.rowEstimate()));
         }
       }
       Map<Long, TableRow> byOid = new LinkedHashMap<>();
@@ -307,9 +305,17 @@ final class PostgresDialect implements Dialect {
       Map<Long, PrimaryKey> primaryKeys = primaryKeys(oidArray);
       Map<Long, List<String>> constraints = constraints(oidArray, byOid.keySet());
       Map<Long, List<String>> indexes = indexes(oidArray);
+      PostgresPartitions.indexAttachments(connection, byOid.keySet())
+          .forEach((oid, s) -> indexes.computeIfAbsent(oid, k -> new ArrayList<>()).addAll(s));
+      Map<Long, List<String>> columnDifferences =
+          PostgresPartitions.columnDifferences(connection, partitions.keySet());
+      Map<Long, String> partitionKeys =
+          PostgresPartitions.partitionKeys(
+              connection, selected.stream().filter(t -> t.relkind == 'p').map(t -> t.oid).toList());
       List<SequenceRow> sequences = sequences(oidArray, byOid);
 
       List<TableSchema> tables = new ArrayList<>();
+      List<TableSchema> partitioned = new ArrayList<>();
       for (TableRow t : selected) {
         List<ColumnRow> cols = columns.getOrDefault(t.oid, List.of());
         if (cols.isEmpty()) {
@@ -334,17 +340,54 @@ final class PostgresDialect implements Dialect {
             identitySequences.put(s.ownerColumn, s);
           }
         }
-        tables.add(
-            new TableSchema(
-                t.schema,
-                t.name,
-                out,
-                pk == null ? List.of() : pk.columns,
-                pk == null ? KeyKind.NONE : KeyKind.PRIMARY_KEY,
-                createTable(t, cols, pk, identitySequences),
-                constraints.getOrDefault(t.oid, List.of()),
-                indexes.getOrDefault(t.oid, List.of()),
-                t.rowEstimate));
+        String create;
+        List<String> tableConstraints =
+            new ArrayList<>(columnDifferences.getOrDefault(t.oid, List.of()));
+        PostgresPartitions.Partition partition = partitions.get(t.oid);
+        String partitionKey = partitionKeys.get(t.oid);
+        if (t.relkind == 'p' && pk != null) {
+          // As pg_dump: the key of a partitioned table is added to it alone after the data, and
+          // its partitions' keys are attached to it.
+          tableConstraints.add(
+              0,
+              "ALTER TABLE ONLY "
+                  + quoteIdent(t.schema)
+                  + '.'
+                  + quoteIdent(t.name)
+                  + " ADD CONSTRAINT "
+                  + quoteIdent(pk.name)
+                  + ' '
+                  + pk.definition);
+        }
+        if (partition != null) {
+          TableRow parent = byOid.get(partition.parent());
+          boolean leafKey = t.relkind != 'p' && pk != null;
+          create =
+              PostgresPartitions.createPartition(
+                  quoteIdent(t.schema) + '.' + quoteIdent(t.name),
+                  quoteIdent(parent.schema) + '.' + quoteIdent(parent.name),
+                  leafKey ? pk.name : null,
+                  leafKey ? pk.definition : null,
+                  partition.bound(),
+                  partitionKey);
+        } else if (partitionKey != null) {
+          create = createTable(t, cols, null, identitySequences) + "\nPARTITION BY " + partitionKey;
+        } else {
+          create = createTable(t, cols, pk, identitySequences);
+        }
+        tableConstraints.addAll(constraints.getOrDefault(t.oid, List.of()));
+        (t.relkind == 'p' ? partitioned : tables)
+            .add(
+                new TableSchema(
+                    t.schema,
+                    t.name,
+                    out,
+                    pk == null ? List.of() : pk.columns,
+                    pk == null ? KeyKind.NONE : KeyKind.PRIMARY_KEY,
+                    create,
+                    tableConstraints,
+                    indexes.getOrDefault(t.oid, List.of()),
+                    t.rowEstimate));
       }
 
       List<String> after = new ArrayList<>();
@@ -409,7 +452,8 @@ final class PostgresDialect implements Dialect {
       }
       before.addAll(typeStatements.values());
       before.addAll(sequenceStatements);
-      return new DatabaseSchema(DialectKind.POSTGRESQL, serverVersion(), before, tables, after);
+      return new DatabaseSchema(
+          DialectKind.POSTGRESQL, serverVersion(), before, tables, after, List.of(), partitioned);
     }
 
     private static long tableOid(Map<Long, TableRow> byOid, TableSchema table) {
@@ -598,7 +642,8 @@ final class PostgresDialect implements Dialect {
       try (PreparedStatement st =
           connection.prepareStatement(
               "SELECT con.conrelid, n.nspname, c.relname, con.conname, con.contype, con.confrelid,"
-                  + " pg_catalog.pg_get_constraintdef(con.oid)"
+                  + " pg_catalog.pg_get_constraintdef(con.oid), c.relkind, c.relispartition,"
+                  + " con.conparentid <> 0, con.conislocal AND con.coninhcount = 0"
                   + " FROM pg_catalog.pg_constraint con"
                   + " JOIN pg_catalog.pg_class c ON c.oid = con.conrelid"
                   + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
@@ -607,12 +652,21 @@ final class PostgresDialect implements Dialect {
         st.setString(1, oidArray);
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
-            if (rs.getString(5).equals("f") && !selected.contains(rs.getLong(6))) {
+            String type = rs.getString(5);
+            if (type.equals("f") && !selected.contains(rs.getLong(6))) {
               continue;
             }
+            // A foreign key of or to a partitioned table is cloned for each partition, and a
+            // partition inherits its parent's checks: both come back with the parent's.
+            if ((type.equals("f") && rs.getBoolean(10))
+                || (type.equals("c") && rs.getBoolean(9) && !rs.getBoolean(11))) {
+              continue;
+            }
+            // ONLY is refused for a check or foreign key on a partitioned table.
+            boolean recurse = rs.getString(8).equals("p") && (type.equals("c") || type.equals("f"));
             out.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
                 .add(
-                    "ALTER TABLE ONLY "
+                    (recurse ? "ALTER TABLE " : "ALTER TABLE ONLY ")
                         + quoteIdent(rs.getString(2))
                         + '.'
                         + quoteIdent(rs.getString(3))
@@ -639,10 +693,8 @@ final class PostgresDialect implements Dialect {
         st.setString(1, oidArray);
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
-            // A partitioned parent's index reads "ON ONLY"; the parent comes back as an ordinary
-            // table, where plain ON is what is meant.
-            String def = rs.getString(2).replaceFirst(" ON ONLY ", " ON ");
-            out.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(def);
+            // A partitioned table's index reads "ON ONLY": its partitions' indexes are attached.
+            out.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(rs.getString(2));
           }
         }
       }

@@ -172,6 +172,15 @@ class PostgresPipelineRoundTripTest {
         assertThat(at.constraints()).as(et.displayName()).isEqualTo(et.constraints());
         assertThat(at.indexes()).as(et.displayName()).isEqualTo(et.indexes());
       }
+      assertThat(as.partitioned()).hasSameSizeAs(es.partitioned());
+      for (int i = 0; i < es.partitioned().size(); i++) {
+        TableSchema et = es.partitioned().get(i);
+        TableSchema at = as.partitioned().get(i);
+        assertThat(at.displayName()).isEqualTo(et.displayName());
+        assertThat(at.createSql()).as(et.displayName()).isEqualTo(et.createSql());
+        assertThat(at.constraints()).as(et.displayName()).isEqualTo(et.constraints());
+        assertThat(at.indexes()).as(et.displayName()).isEqualTo(et.indexes());
+      }
       assertThat(sequences(a)).isEqualTo(sequences(e));
     }
     assertThat(got.keySet()).containsExactlyElementsOf(want.keySet());

@@ -34,7 +34,7 @@ class PostgresDialectTest {
   }
 
   private static TableSchema table(String displayName) {
-    return schema.tables().stream()
+    return java.util.stream.Stream.concat(schema.tables().stream(), schema.partitioned().stream())
         .filter(t -> t.displayName().equals(displayName))
         .findFirst()
         .orElseThrow();
@@ -83,7 +83,7 @@ class PostgresDialectTest {
   }
 
   @Test
-  void introspection_lists_user_tables_by_schema_and_name_skipping_partitions_and_dbsnap_tables() {
+  void introspection_lists_user_tables_by_schema_and_name_leaves_for_partitioned_and_no_dbsnap() {
     assertThat(schema.dialect()).isEqualTo(DialectKind.POSTGRESQL);
     assertThat(schema.serverVersion()).startsWith("15.");
     assertThat(schema.tables())
@@ -94,9 +94,13 @@ class PostgresDialectTest {
             "child",
             "edge",
             "empty_serial",
-            "measure",
+            "measure_eu",
+            "measure_us",
             "nokey",
             "parent");
+    assertThat(schema.partitioned())
+        .extracting(TableSchema::displayName)
+        .containsExactly("measure");
     assertThat(table("edge").schema()).isEqualTo("public");
   }
 
@@ -159,6 +163,7 @@ class PostgresDialectTest {
     assertThat(table("app.pairs").primaryKey()).containsExactly("a", "b");
     assertThat(table("app.pairs").keyKind()).isEqualTo(KeyKind.PRIMARY_KEY);
     assertThat(table("measure").primaryKey()).containsExactly("id", "region");
+    assertThat(table("measure_eu").primaryKey()).containsExactly("id", "region");
     assertThat(table("nokey").primaryKey()).isEmpty();
     assertThat(table("nokey").keyKind()).isEqualTo(KeyKind.NONE);
   }
@@ -205,13 +210,14 @@ class PostgresDialectTest {
         .containsExactly(
             "CREATE INDEX parent_qty_idx ON public.parent USING btree (qty DESC) WHERE (qty > 0)");
     assertThat(table("measure").indexes())
-        .containsExactly("CREATE INDEX measure_v_idx ON public.measure USING btree (v)");
+        .containsExactly("CREATE INDEX measure_v_idx ON ONLY public.measure USING btree (v)");
   }
 
   @Test
   void row_estimates_come_from_statistics_and_sum_partitions() {
     assertThat(table("edge").rowEstimate()).isEqualTo(12);
     assertThat(table("measure").rowEstimate()).isEqualTo(4);
+    assertThat(table("measure_eu").rowEstimate()).isEqualTo(2);
   }
 
   @Test
@@ -391,7 +397,8 @@ class PostgresDialectTest {
 
   @Test
   void reader_starts_right_after_any_key_it_handed_out() throws SQLException {
-    for (String name : List.of("edge", "app.pairs", "child", "measure", "app.events", "parent")) {
+    for (String name :
+        List.of("edge", "app.pairs", "child", "measure_eu", "app.events", "parent")) {
       TableSchema table = table(name);
       List<List<Object>> all = new ArrayList<>();
       List<List<Object>> keys = new ArrayList<>();
@@ -447,11 +454,14 @@ class PostgresDialectTest {
   }
 
   @Test
-  void a_partitioned_table_is_read_through_its_parent() throws SQLException {
-    assertThat(readAll(connection, table("measure"), null))
+  void a_partitioned_table_is_read_through_its_leaves() throws SQLException {
+    assertThat(readAll(connection, table("measure_eu"), null))
         .containsExactly(
-            List.of(1L, "eu", new BigDecimal("2.250")), List.of(1L, "us", new BigDecimal("1.500")),
-            java.util.Arrays.asList(2L, "eu", null), List.of(3L, "us", new BigDecimal("-0.001")));
+            List.of(1L, "eu", new BigDecimal("2.250")), java.util.Arrays.asList(2L, "eu", null));
+    assertThat(readAll(connection, table("measure_us"), null))
+        .containsExactly(
+            List.of(1L, "us", new BigDecimal("1.500")),
+            List.of(3L, "us", new BigDecimal("-0.001")));
   }
 
   static List<List<Object>> readAll(Connection c, TableSchema table, List<Object> afterKey)

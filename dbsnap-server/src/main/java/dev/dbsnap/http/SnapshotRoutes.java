@@ -14,6 +14,7 @@ import dev.dbsnap.format.Format;
 import dev.dbsnap.snapshot.Snapshot;
 import dev.dbsnap.snapshot.SnapshotCache;
 import dev.dbsnap.snapshot.SnapshotOptions;
+import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -25,6 +26,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -263,7 +265,10 @@ final class SnapshotRoutes {
     Source source = config.toSource();
     List<TableSchema> tables;
     try (Connection c = source.connect()) {
-      tables = source.dialect().introspect(c, TableSelection.ALL).tables();
+      DatabaseSchema schema = source.dialect().introspect(c, TableSelection.ALL);
+      // a partitioned table is found, so that the snapshot cache says why it has no snapshot
+      tables = new ArrayList<>(schema.tables());
+      tables.addAll(schema.partitioned());
     } catch (SQLException e) {
       throw SourceException.from(
           e, ErrorCode.SOURCE_READ_FAILED, "cannot list the tables of " + config.name(), asked);

@@ -5,6 +5,7 @@ import dev.dbsnap.ErrorCode;
 import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.ExportOptions;
+import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -16,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -156,7 +158,12 @@ final class Submitter {
     }
     Set<String> names = new HashSet<>();
     try (Connection c = source.connect()) {
-      for (TableSchema t : source.dialect().introspect(c, TableSelection.ALL).tables()) {
+      DatabaseSchema schema = source.dialect().introspect(c, TableSelection.ALL);
+      // A partitioned table is named like any other; its partitions are tables of the schema too,
+      // and the export refuses one named alone (INVALID_ARGUMENT naming the table to select).
+      List<TableSchema> all = new ArrayList<>(schema.tables());
+      all.addAll(schema.partitioned());
+      for (TableSchema t : all) {
         names.add(t.displayName());
         if (t.schema() != null) {
           names.add(t.schema() + "." + t.name());

@@ -12,8 +12,12 @@ import dev.dbsnap.format.Format;
 import dev.dbsnap.server.DemoDatabase;
 import dev.dbsnap.storage.LocalObjectStore;
 import dev.dbsnap.storage.ObjectStore;
+import dev.dbsnap.testing.PgFixture;
+import dev.dbsnap.testing.PgTestServer;
 import java.net.URI;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -123,6 +127,30 @@ class JobSubmitTest {
     assertThatThrownBy(() -> service.submit(null, exclude))
         .isInstanceOfSatisfying(
             InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("excludeTables[1]"));
+  }
+
+  @Test
+  void a_partitioned_table_is_named_by_its_root() throws Exception {
+    String db = PgTestServer.createDatabase();
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      st.setEscapeProcessing(false);
+      st.execute(PgFixture.resource("pg-partitions.sql"));
+    }
+    service.close();
+    service =
+        JobFixture.start(
+            config(
+                "jdbc:sqlite:" + dir.resolve("control-pg.db"),
+                Map.of("pg", PgTestServer.jdbcUrl(db)),
+                workers(0)),
+            store);
+    Job job = service.submit(null, request("pg", List.of("sales.orders", "region_stock")));
+    assertThat(job.request().tables()).containsExactly("sales.orders", "region_stock");
+    assertThatThrownBy(() -> service.submit(null, request("pg", List.of("sales.nope"))))
+        .isInstanceOfSatisfying(
+            InvalidInputException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_TABLE));
   }
 
   @Test

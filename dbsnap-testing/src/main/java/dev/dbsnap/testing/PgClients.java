@@ -106,6 +106,35 @@ public final class PgClients {
     return out.toString();
   }
 
+  /**
+   * pg_dump's schema of a database ({@code --schema-only --no-owner}), comments and the session's
+   * restrict keys left out, so a source and its restored copy compare equal line for line.
+   */
+  public static String schemaDump(String db) throws IOException, InterruptedException {
+    String dump =
+        run(
+            List.of(
+                "pg_dump",
+                "--schema-only",
+                "--no-owner",
+                "-h",
+                "localhost",
+                "-p",
+                String.valueOf(PgTestServer.port()),
+                "-U",
+                PgTestServer.USER,
+                db));
+    StringBuilder out = new StringBuilder();
+    for (String line : dump.split("\n", -1)) {
+      if (!line.startsWith("--")
+          && !line.startsWith("\\restrict")
+          && !line.startsWith("\\unrestrict")) {
+        out.append(line).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
   private static String run(List<String> command) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("PGCLIENTENCODING", "UTF8");
