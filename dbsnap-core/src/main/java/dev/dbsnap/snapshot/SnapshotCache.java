@@ -85,6 +85,7 @@ public final class SnapshotCache implements AutoCloseable {
   private final String owner = "snap-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID();
   private final Map<String, CompletableFuture<Snapshot>> inFlight = new ConcurrentHashMap<>();
   private final Map<String, TableSchema> described = new ConcurrentHashMap<>();
+  private final Prober prober = new Prober();
 
   private SnapshotCache(Builder b) {
     this.store = Objects.requireNonNull(b.store, "store");
@@ -311,22 +312,30 @@ public final class SnapshotCache implements AutoCloseable {
   record Probe(TableSchema table, Long version, String shape) {}
 
   private Probe probe(Source source, String table, SnapshotOptions options) {
-    TableSelection selection = new TableSelection(List.of(), List.of(table), List.of());
     String cacheKey = source.url() + "\n" + table;
     try (Connection c = source.connect()) {
-      source.dialect().beginSnapshot(c);
       TableSchema t = described.get(cacheKey);
-      // a table introspected before keeps its description while its columns stay the same
-      if (t == null || !Columns.of(c, source.kind(), t).equals(Columns.of(t))) {
-        DatabaseSchema schema = source.dialect().introspect(c, selection);
-        if (schema.tables().size() != 1) {
-          throw new DbsnapException(
-              ErrorCode.UNKNOWN_TABLE,
-              "'" + table + "' names " + schema.tables().size() + " tables");
+      if (t != null) {
+        // a table introspected before keeps its description while its columns stay the same
+        if (!c.getAutoCommit()) {
+          c.rollback();
+          c.setAutoCommit(true);
         }
-        t = schema.tables().get(0);
-        described.put(cacheKey, t);
+        Prober.Look look = prober.look(c, source, t);
+        if (look.columns().equals(Prober.columns(t))) {
+          return new Probe(t, look.version(), shape(t, options));
+        }
       }
+      // first asked, or its columns changed: introspect, and read the version in the same snapshot
+      source.dialect().beginSnapshot(c);
+      DatabaseSchema schema =
+          source.dialect().introspect(c, new TableSelection(List.of(), List.of(table), List.of()));
+      if (schema.tables().size() != 1) {
+        throw new DbsnapException(
+            ErrorCode.UNKNOWN_TABLE, "'" + table + "' names " + schema.tables().size() + " tables");
+      }
+      t = schema.tables().get(0);
+      described.put(cacheKey, t);
       OptionalLong version = ChangeTracking.version(c, source.kind(), t);
       c.rollback();
       return new Probe(t, version.isPresent() ? version.getAsLong() : null, shape(t, options));
