@@ -182,7 +182,7 @@ public final class SnapshotCache implements AutoCloseable {
             : dir(sourceName, probe.table()) + "u-" + probe.shape() + "." + extension(options);
     Optional<Snapshot> hit =
         tracked
-            ? index.find(build)
+            ? index.hit(build, now)
             : options.maxAge() == null
                 ? Optional.empty()
                 : index.newestSince(
@@ -191,7 +191,9 @@ public final class SnapshotCache implements AutoCloseable {
                     probe.shape(),
                     now.minus(options.maxAge()));
     if (hit.isPresent()) {
-      index.touch(hit.get().key(), now);
+      if (!tracked) {
+        index.hit(hit.get().key(), now); // marks it used
+      }
       events.requested(Snapshot.Outcome.HIT);
       return CompletableFuture.completedFuture(hit.get());
     }

@@ -11,6 +11,9 @@ import dev.dbsnap.track.ChangeTracking;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -264,5 +267,78 @@ class SnapshotProbeTest {
     assertThat(untracked.version()).isNull();
     assertThat(untracked.columns()).isEqualTo(Prober.columns(t));
     assertThat(tracked.version()).isNotNull();
+  }
+
+  // ---- the index
+
+  /** Moves the clock to 100 ms into the next second, so that a test has 900 ms in one second. */
+  static void nextSecond(SnapshotCacheTest.MovableClock clock) {
+    clock.advance(Duration.ofMillis(1100 - clock.instant().toEpochMilli() % 1000));
+  }
+
+  static long controlLong(javax.sql.DataSource control, String sql) throws Exception {
+    try (Connection c = control.getConnection();
+        Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void a_hit_reads_and_marks_a_postgres_index_in_one_statement_writing_once_a_second()
+      throws Exception {
+    Source source = pgSource(pgDatabase(true));
+    CountingDataSource control = pgCounting(PgTestServer.createDatabase());
+    SnapshotCacheTest.MovableClock clock = new SnapshotCacheTest.MovableClock();
+    SnapshotCache cache = cache(control, clock);
+    Snapshot built = cache.get("app", source, "items", SnapshotOptions.csv());
+    String xmin = "SELECT xmin::text::bigint FROM dbsnap_snapshots";
+
+    nextSecond(clock);
+    control.reset();
+    Snapshot hit = cache.get("app", source, "items", SnapshotOptions.csv());
+    List<String> firstHit = List.copyOf(control.sent);
+    Instant marked = cache.lastUsed(built);
+    long written = controlLong(control, xmin);
+    clock.advance(Duration.ofMillis(500));
+    control.reset();
+    cache.get("app", source, "items", SnapshotOptions.csv());
+    List<String> secondHit = List.copyOf(control.sent);
+
+    assertThat(hit.outcome()).isEqualTo(Snapshot.Outcome.HIT);
+    assertThat(hit.key()).isEqualTo(built.key());
+    assertThat(firstHit).hasSize(1);
+    assertThat(secondHit).hasSize(1);
+    assertThat(marked).isEqualTo(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+    assertThat(controlLong(control, xmin)).isEqualTo(written); // not rewritten in the same second
+    nextSecond(clock);
+    cache.get("app", source, "items", SnapshotOptions.csv());
+    assertThat(cache.lastUsed(built)).isEqualTo(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+  }
+
+  @Test
+  void a_hit_on_a_sqlite_index_updates_only_when_the_second_changes() throws Exception {
+    Source source = sqliteSource(true);
+    CountingDataSource control = new CountingDataSource(sqliteControl());
+    SnapshotCacheTest.MovableClock clock = new SnapshotCacheTest.MovableClock();
+    SnapshotCache cache = cache(control, clock);
+    Snapshot built = cache.get("app", source, "items", SnapshotOptions.csv());
+
+    nextSecond(clock);
+    control.reset();
+    assertThat(cache.get("app", source, "items", SnapshotOptions.csv()).outcome())
+        .isEqualTo(Snapshot.Outcome.HIT);
+    List<String> firstHit = List.copyOf(control.sent);
+    clock.advance(Duration.ofMillis(500));
+    control.reset();
+    cache.get("app", source, "items", SnapshotOptions.csv());
+    List<String> secondHit = List.copyOf(control.sent);
+
+    assertThat(firstHit).hasSize(2);
+    assertThat(firstHit.get(1)).startsWith("UPDATE");
+    assertThat(secondHit).hasSize(1);
+    assertThat(secondHit.get(0)).startsWith("SELECT");
+    assertThat(cache.lastUsed(built)).isEqualTo(clock.instant().truncatedTo(ChronoUnit.SECONDS));
   }
 }
