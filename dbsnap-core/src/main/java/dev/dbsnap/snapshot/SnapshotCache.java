@@ -165,14 +165,60 @@ public final class SnapshotCache implements AutoCloseable {
   }
 
   /**
+   * Like {@link #get(String, Source, String, SnapshotOptions, Duration)}, but the table's version
+   * and shape are read through {@code probes}: the same database reached another way, such as a
+   * small pool of its own, so that a hit does not queue behind the connections of running builds.
+   *
+   * @throws IllegalArgumentException when {@code probes} has another URL than {@code source}
+   * @throws DbsnapException as the other {@code get}
+   */
+  public Snapshot get(
+      String sourceName,
+      Source source,
+      Source probes,
+      String table,
+      SnapshotOptions options,
+      Duration wait) {
+    try {
+      return request(sourceName, source, probes, table, options)
+          .get(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DbsnapException(ErrorCode.CANCELLED, "interrupted while waiting for a snapshot");
+    } catch (ExecutionException e) {
+      throw unwrap(e.getCause());
+    } catch (TimeoutException e) {
+      throw new DbsnapException(
+          ErrorCode.SNAPSHOT_NOT_READY,
+          "the snapshot of " + table + " is not ready after " + wait + "; its build goes on");
+    }
+  }
+
+  /**
    * Asks for the snapshot and returns at once. Cancelling the returned future stops this caller's
    * wait only, never the build. The version and the index are read in the calling thread, so a hit
    * comes back completed.
    */
   public CompletableFuture<Snapshot> request(
       String sourceName, Source source, String table, SnapshotOptions options) {
+    return request(sourceName, source, source, table, options);
+  }
+
+  /**
+   * Like {@link #request(String, Source, String, SnapshotOptions)}, reading the table's version and
+   * shape through {@code probes} (the same database reached another way) and building from {@code
+   * source}.
+   *
+   * @throws IllegalArgumentException when {@code probes} has another URL than {@code source}
+   */
+  public CompletableFuture<Snapshot> request(
+      String sourceName, Source source, Source probes, String table, SnapshotOptions options) {
     checkName(sourceName);
-    Probe probe = probe(source, table, options);
+    if (!probes.url().equals(source.url())) {
+      throw new IllegalArgumentException(
+          "probes reach " + probes.safeUrl() + ", not the source " + source.safeUrl());
+    }
+    Probe probe = probe(probes, table, options);
     Instant now = clock.instant();
     boolean tracked = probe.version() != null;
     // a tracked table's build is named by the snapshot's key; an untracked one's by its shape
