@@ -44,19 +44,25 @@ import java.util.stream.Stream;
  *
  * Options: {@code --rows N} (default 300,000), {@code --runs N} (default 3), {@code --pooled
  * true|false} (the source through a pool of 10 connections, as a server holds it, or a new
- * connection per request; default true), {@code --work DIR}.
+ * connection per request; default true), {@code --probe-pool N} (hits' probes of the version and
+ * shape through a pool of their own of N connections, as {@code dbsnap serve} holds them; 0 probes
+ * through the build source; default 2), {@code --work DIR}.
  */
 public final class SnapshotBench {
   private final int rows;
   private final int runs;
   private final Path work;
   private final boolean pooledSource;
+  private final int probePool;
+  private Source source;
+  private Source probes;
 
   private SnapshotBench(Map<String, String> opts) {
     this.rows = Integer.parseInt(opts.getOrDefault("rows", "300000").replace("_", ""));
     this.runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
     this.work = Path.of(opts.getOrDefault("work", "target/bench-snapshots")).toAbsolutePath();
     this.pooledSource = Boolean.parseBoolean(opts.getOrDefault("pooled", "true"));
+    this.probePool = Integer.parseInt(opts.getOrDefault("probe-pool", "2"));
   }
 
   public static void main(String[] args) throws Exception {
@@ -92,8 +98,17 @@ public final class SnapshotBench {
     pool.setJdbcUrl(PgTestServer.jdbcUrl(db));
     pool.setMaximumPoolSize(10);
     com.zaxxer.hikari.HikariDataSource pooled = new com.zaxxer.hikari.HikariDataSource(pool);
-    Source source = pooledSource ? Source.of(pooled) : direct;
+    source = pooledSource ? Source.of(pooled) : direct;
     log("source connections: %s", pooledSource ? "a pool of 10" : "a new connection per request");
+    probes = source;
+    if (probePool > 0) {
+      com.zaxxer.hikari.HikariConfig probeConfig = new com.zaxxer.hikari.HikariConfig();
+      probeConfig.setJdbcUrl(PgTestServer.jdbcUrl(db));
+      probeConfig.setMaximumPoolSize(probePool);
+      probes =
+          new Source(source.url(), null, null, new com.zaxxer.hikari.HikariDataSource(probeConfig));
+    }
+    log("probes: %s", probePool > 0 ? "a pool of " + probePool : "through the source");
     deleteTree(work);
     ObjectStore store = LocalObjectStore.open(work.resolve("store"));
     // the control database through a pool too, as dbsnap serve holds it (HikariCP)
@@ -113,13 +128,13 @@ public final class SnapshotBench {
     ExecutorService clients = Executors.newFixedThreadPool(100);
     try (SnapshotCache a = cache(store, control, events);
         SnapshotCache b = cache(store, control, events)) {
-      a.get("bench", source, "small", SnapshotOptions.csv()); // warm-up
+      get(a, "small", SnapshotOptions.csv()); // warm-up
       List<Double> single = new ArrayList<>();
       List<Double> crowd = new ArrayList<>();
       for (int r = 0; r <= runs; r++) {
         a.purge("bench", "events");
         long t0 = System.nanoTime();
-        Snapshot s = a.get("bench", source, "events", SnapshotOptions.csv());
+        Snapshot s = get(a, "events", SnapshotOptions.csv());
         double one = seconds(t0);
         a.purge("bench", "events");
         long t1 = System.nanoTime();
@@ -128,7 +143,7 @@ public final class SnapshotBench {
           SnapshotCache cache = i % 2 == 0 ? a : b;
           all.add(
               CompletableFuture.supplyAsync(
-                  () -> cache.get("bench", source, "events", SnapshotOptions.csv()), clients));
+                  () -> get(cache, "events", SnapshotOptions.csv()), clients));
         }
         all.forEach(CompletableFuture::join);
         double hundred = seconds(t1);
@@ -149,12 +164,12 @@ public final class SnapshotBench {
       // hits of a warm snapshot while four builds of other shapes run
       List<Long> hits = Collections.synchronizedList(new ArrayList<>());
       for (int i = 0; i < 300; i++) {
-        a.get("bench", source, "small", SnapshotOptions.csv()); // warm the hit path
+        get(a, "small", SnapshotOptions.csv()); // warm the hit path
       }
       List<Long> idleHits = new ArrayList<>();
       for (int i = 0; i < 500; i++) {
         long t = System.nanoTime();
-        a.get("bench", source, "small", SnapshotOptions.csv());
+        get(a, "small", SnapshotOptions.csv());
         idleHits.add(System.nanoTime() - t);
       }
       AtomicBoolean building = new AtomicBoolean(true);
@@ -163,13 +178,13 @@ public final class SnapshotBench {
         Compression c = f == Format.CSV ? Compression.GZIP : Compression.NONE;
         builds.add(
             CompletableFuture.supplyAsync(
-                () -> b.get("bench", source, "events", new SnapshotOptions(f, c, null)), clients));
+                () -> get(b, "events", new SnapshotOptions(f, c, null)), clients));
       }
       CompletableFuture.allOf(builds.toArray(CompletableFuture[]::new))
           .whenComplete((x, e) -> building.set(false));
       while (building.get()) {
         long t = System.nanoTime();
-        Snapshot hit = a.get("bench", source, "small", SnapshotOptions.csv());
+        Snapshot hit = get(a, "small", SnapshotOptions.csv());
         hits.add(System.nanoTime() - t);
         if (hit.outcome() != Snapshot.Outcome.HIT) {
           throw new IllegalStateException("expected a hit, got " + hit.outcome());
@@ -232,6 +247,11 @@ public final class SnapshotBench {
     } finally {
       clients.shutdownNow();
     }
+  }
+
+  /** A request as the server makes it: probes through the probe pool, builds from the source. */
+  private Snapshot get(SnapshotCache cache, String table, SnapshotOptions options) {
+    return cache.request("bench", source, probes, table, options).join();
   }
 
   private static SnapshotCache cache(

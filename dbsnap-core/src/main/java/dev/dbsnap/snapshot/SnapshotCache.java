@@ -85,6 +85,7 @@ public final class SnapshotCache implements AutoCloseable {
   private final String owner = "snap-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID();
   private final Map<String, CompletableFuture<Snapshot>> inFlight = new ConcurrentHashMap<>();
   private final Map<String, TableSchema> described = new ConcurrentHashMap<>();
+  private final Prober prober = new Prober();
 
   private SnapshotCache(Builder b) {
     this.store = Objects.requireNonNull(b.store, "store");
@@ -164,14 +165,60 @@ public final class SnapshotCache implements AutoCloseable {
   }
 
   /**
+   * Like {@link #get(String, Source, String, SnapshotOptions, Duration)}, but the table's version
+   * and shape are read through {@code probes}: the same database reached another way, such as a
+   * small pool of its own, so that a hit does not queue behind the connections of running builds.
+   *
+   * @throws IllegalArgumentException when {@code probes} has another URL than {@code source}
+   * @throws DbsnapException as the other {@code get}
+   */
+  public Snapshot get(
+      String sourceName,
+      Source source,
+      Source probes,
+      String table,
+      SnapshotOptions options,
+      Duration wait) {
+    try {
+      return request(sourceName, source, probes, table, options)
+          .get(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DbsnapException(ErrorCode.CANCELLED, "interrupted while waiting for a snapshot");
+    } catch (ExecutionException e) {
+      throw unwrap(e.getCause());
+    } catch (TimeoutException e) {
+      throw new DbsnapException(
+          ErrorCode.SNAPSHOT_NOT_READY,
+          "the snapshot of " + table + " is not ready after " + wait + "; its build goes on");
+    }
+  }
+
+  /**
    * Asks for the snapshot and returns at once. Cancelling the returned future stops this caller's
    * wait only, never the build. The version and the index are read in the calling thread, so a hit
    * comes back completed.
    */
   public CompletableFuture<Snapshot> request(
       String sourceName, Source source, String table, SnapshotOptions options) {
+    return request(sourceName, source, source, table, options);
+  }
+
+  /**
+   * Like {@link #request(String, Source, String, SnapshotOptions)}, reading the table's version and
+   * shape through {@code probes} (the same database reached another way) and building from {@code
+   * source}.
+   *
+   * @throws IllegalArgumentException when {@code probes} has another URL than {@code source}
+   */
+  public CompletableFuture<Snapshot> request(
+      String sourceName, Source source, Source probes, String table, SnapshotOptions options) {
     checkName(sourceName);
-    Probe probe = probe(source, table, options);
+    if (!probes.url().equals(source.url())) {
+      throw new IllegalArgumentException(
+          "probes reach " + probes.safeUrl() + ", not the source " + source.safeUrl());
+    }
+    Probe probe = probe(probes, table, options);
     Instant now = clock.instant();
     boolean tracked = probe.version() != null;
     // a tracked table's build is named by the snapshot's key; an untracked one's by its shape
@@ -181,7 +228,7 @@ public final class SnapshotCache implements AutoCloseable {
             : dir(sourceName, probe.table()) + "u-" + probe.shape() + "." + extension(options);
     Optional<Snapshot> hit =
         tracked
-            ? index.find(build)
+            ? index.hit(build, now)
             : options.maxAge() == null
                 ? Optional.empty()
                 : index.newestSince(
@@ -190,7 +237,9 @@ public final class SnapshotCache implements AutoCloseable {
                     probe.shape(),
                     now.minus(options.maxAge()));
     if (hit.isPresent()) {
-      index.touch(hit.get().key(), now);
+      if (!tracked) {
+        index.hit(hit.get().key(), now); // marks it used
+      }
       events.requested(Snapshot.Outcome.HIT);
       return CompletableFuture.completedFuture(hit.get());
     }
@@ -311,31 +360,39 @@ public final class SnapshotCache implements AutoCloseable {
   record Probe(TableSchema table, Long version, String shape) {}
 
   private Probe probe(Source source, String table, SnapshotOptions options) {
-    TableSelection selection = new TableSelection(List.of(), List.of(table), List.of());
     String cacheKey = source.url() + "\n" + table;
     try (Connection c = source.connect()) {
-      source.dialect().beginSnapshot(c);
       TableSchema t = described.get(cacheKey);
-      // a table introspected before keeps its description while its columns stay the same
-      if (t == null || !Columns.of(c, source.kind(), t).equals(Columns.of(t))) {
-        DatabaseSchema schema = source.dialect().introspect(c, selection);
-        if (!schema.partitioned().isEmpty()) {
-          throw new DbsnapException(
-              ErrorCode.INVALID_ARGUMENT,
-              "'"
-                  + table
-                  + "' is a partitioned table, whose rows are in "
-                  + schema.tables().size()
-                  + " partitions; a snapshot holds one table, so export it instead");
+      if (t != null) {
+        // a table introspected before keeps its description while its columns stay the same
+        if (!c.getAutoCommit()) {
+          c.rollback();
+          c.setAutoCommit(true);
         }
-        if (schema.tables().size() != 1) {
-          throw new DbsnapException(
-              ErrorCode.UNKNOWN_TABLE,
-              "'" + table + "' names " + schema.tables().size() + " tables");
+        Prober.Look look = prober.look(c, source, t);
+        if (look.columns().equals(Prober.columns(t))) {
+          return new Probe(t, look.version(), shape(t, options));
         }
-        t = schema.tables().get(0);
-        described.put(cacheKey, t);
       }
+      // first asked, or its columns changed: introspect, and read the version in the same snapshot
+      source.dialect().beginSnapshot(c);
+      DatabaseSchema schema =
+          source.dialect().introspect(c, new TableSelection(List.of(), List.of(table), List.of()));
+      if (!schema.partitioned().isEmpty()) {
+        throw new DbsnapException(
+            ErrorCode.INVALID_ARGUMENT,
+            "'"
+                + table
+                + "' is a partitioned table, whose rows are in "
+                + schema.tables().size()
+                + " partitions; a snapshot holds one table, so export it instead");
+      }
+      if (schema.tables().size() != 1) {
+        throw new DbsnapException(
+            ErrorCode.UNKNOWN_TABLE, "'" + table + "' names " + schema.tables().size() + " tables");
+      }
+      t = schema.tables().get(0);
+      described.put(cacheKey, t);
       OptionalLong version = ChangeTracking.version(c, source.kind(), t);
       c.rollback();
       return new Probe(t, version.isPresent() ? version.getAsLong() : null, shape(t, options));

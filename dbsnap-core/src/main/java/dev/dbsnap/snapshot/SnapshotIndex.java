@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -134,17 +135,62 @@ final class SnapshotIndex {
         });
   }
 
-  void touch(String key, Instant now) {
-    run(
+  /**
+   * The snapshot under {@code key}, marked as used {@code now}. Last-used times are kept to the
+   * second, so the row is written at most once a second however many hits it gets. PostgreSQL: one
+   * statement (the update in a WITH, read past by the select, which sees the row as it was).
+   * SQLite, which has no data-changing WITH: a select, and an update only when the second has
+   * changed.
+   */
+  Optional<Snapshot> hit(String key, Instant now) {
+    long second = now.truncatedTo(ChronoUnit.SECONDS).toEpochMilli();
+    if (postgres) {
+      return run(
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "WITH touched AS (UPDATE dbsnap_snapshots SET last_used_at = ?"
+                        + " WHERE object_key = ? AND last_used_at < ? RETURNING object_key) "
+                        + SELECT
+                        + " WHERE object_key = ?")) {
+              ps.setLong(1, second);
+              ps.setString(2, key);
+              ps.setLong(3, second);
+              ps.setString(4, key);
+              return first(ps);
+            }
+          });
+    }
+    return run(
         c -> {
+          Optional<Snapshot> found;
+          long lastUsed;
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE dbsnap_snapshots SET last_used_at = ? WHERE object_key = ?")) {
-            ps.setLong(1, now.toEpochMilli());
-            ps.setString(2, key);
-            ps.executeUpdate();
+                  "SELECT "
+                      + COLUMNS
+                      + ", last_used_at FROM dbsnap_snapshots WHERE object_key = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.empty();
+              }
+              found = Optional.of(snapshot(rs));
+              lastUsed = rs.getLong(12);
+            }
           }
-          return null;
+          if (lastUsed < second) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE dbsnap_snapshots SET last_used_at = ?"
+                        + " WHERE object_key = ? AND last_used_at < ?")) {
+              ps.setLong(1, second);
+              ps.setString(2, key);
+              ps.setLong(3, second);
+              ps.executeUpdate();
+            }
+          }
+          return found;
         });
   }
 
@@ -604,9 +650,10 @@ final class SnapshotIndex {
 
   // ---- plumbing
 
-  private static final String SELECT =
-      "SELECT source, tbl, object_key, version, shape, format, compression, bytes, rows_count, sha256,"
-          + " built_at FROM dbsnap_snapshots";
+  private static final String COLUMNS =
+      "source, tbl, object_key, version, shape, format, compression, bytes, rows_count, sha256,"
+          + " built_at";
+  private static final String SELECT = "SELECT " + COLUMNS + " FROM dbsnap_snapshots";
 
   private static Optional<Snapshot> first(PreparedStatement ps) throws SQLException {
     List<Snapshot> all = all(ps);
@@ -617,24 +664,28 @@ final class SnapshotIndex {
     List<Snapshot> result = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        long version = rs.getLong(4);
-        result.add(
-            new Snapshot(
-                rs.getString(1),
-                rs.getString(2),
-                rs.getString(3),
-                rs.wasNull() ? null : version,
-                rs.getString(5),
-                rs.getString(6),
-                rs.getString(7),
-                rs.getLong(8),
-                rs.getLong(9),
-                rs.getString(10),
-                Instant.ofEpochMilli(rs.getLong(11)),
-                Snapshot.Outcome.HIT));
+        result.add(snapshot(rs));
       }
     }
     return result;
+  }
+
+  /** The snapshot in the current row of a result set that starts with {@link #COLUMNS}. */
+  private static Snapshot snapshot(ResultSet rs) throws SQLException {
+    long version = rs.getLong(4);
+    return new Snapshot(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.wasNull() ? null : version,
+        rs.getString(5),
+        rs.getString(6),
+        rs.getString(7),
+        rs.getLong(8),
+        rs.getLong(9),
+        rs.getString(10),
+        Instant.ofEpochMilli(rs.getLong(11)),
+        Snapshot.Outcome.HIT);
   }
 
   private static List<String> keys(Connection c, String where, Object... values)

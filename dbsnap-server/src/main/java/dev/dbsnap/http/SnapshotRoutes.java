@@ -168,7 +168,13 @@ final class SnapshotRoutes {
   private Optional<Snapshot> snapshot(SourceConfig source, String table, Query query) {
     try {
       return Optional.of(
-          cache.get(source.name(), pools.source(source), table, query.options(), query.patience()));
+          cache.get(
+              source.name(),
+              pools.source(source),
+              pools.probes(source),
+              table,
+              query.options(),
+              query.patience()));
     } catch (DbsnapException e) {
       if (e.code() == ErrorCode.SNAPSHOT_NOT_READY) {
         return Optional.empty();
