@@ -56,10 +56,24 @@ class SqliteLiteralsRegressionTest {
   }
 
   @Test
-  void doubles_of_moderate_size_keep_their_shortest_text() {
-    assertThat(literal(0.1)).isEqualTo("0.1");
-    assertThat(literal(1e60)).isEqualTo("1.0E60");
+  void doubles_of_moderate_size_are_written_with_17_digits_as_sqlite3_dump_writes_them() {
+    assertThat(literal(0.1)).isEqualTo("0.10000000000000001");
+    assertThat(literal(1.0)).isEqualTo("1.0");
+    assertThat(literal(1e16)).isEqualTo("10000000000000000.0");
+    assertThat(literal(1e17)).isEqualTo("1.0e+17");
+    assertThat(literal(1.5e-7)).isEqualTo("1.4999999999999999e-07");
+    assertThat(literal(0.0001)).isEqualTo("0.0001");
     assertThat(literal(-0.0)).isEqualTo("-0.0");
     assertThat(literal(Double.MIN_NORMAL * Math.scalb(1.0, 822))).doesNotContain("*");
+  }
+
+  /**
+   * sqlite3 3.40.1 (Debian 12) reads the shortest text 22.072241 as the double below it,
+   * 22.072240999999998; the 17 digits of the double itself lie well inside its rounding interval.
+   */
+  @Test
+  void a_gps_coordinate_is_written_with_17_digits() throws SQLException {
+    assertThat(literal(22.072241)).isEqualTo("22.072241000000002");
+    assertThat(evaluate(literal(22.072241))).isEqualTo(22.072241);
   }
 }
