@@ -8,8 +8,8 @@ import java.math.RoundingMode;
 /**
  * SQLite literals by storage class, so a value restores with the class it had even where that
  * differs from the column's declared type: integers as digits, reals as 17 significant digits (as
- * the sqlite3 shell's .dump writes them) always with a decimal point or
- * exponent, text quoted, BLOBs as X'..'.
+ * the sqlite3 shell's .dump writes them) always with a decimal point or exponent, text quoted,
+ * BLOBs as X'..'.
  */
 final class SqliteLiterals implements SqlLiterals {
   static final SqlLiterals INSTANCE = new SqliteLiterals();
@@ -94,7 +94,9 @@ final class SqliteLiterals implements SqlLiterals {
     } else if (digits.length() <= exponent + 1) {
       text.append(digits).append("0".repeat(exponent + 1 - digits.length())).append(".0");
     } else {
-      text.append(digits, 0, exponent + 1).append('.').append(digits, exponent + 1, digits.length());
+      text.append(digits, 0, exponent + 1)
+          .append('.')
+          .append(digits, exponent + 1, digits.length());
     }
     return text.toString();
   }
@@ -102,10 +104,10 @@ final class SqliteLiterals implements SqlLiterals {
   /**
    * SQLite's text-to-double conversion is not correctly rounded far from 1: 3.50 reads a third to a
    * half of the doubles below 2^-270 (1.0E-300 among them) and about one in ten above 2^370 one
-   * unit in the last place off, and 3.40 misreads some below 2^-950, whatever the number of
-   * digits. Both read 2^±200 and every double in between exactly from 17 digits, and multiply by a
-   * power of two without rounding, so such a value is written as a double of moderate size times
-   * powers of 2^±200: the exact product is the value, so no step rounds.
+   * unit in the last place off, and 3.40 misreads some below 2^-950, whatever the number of digits.
+   * Both read 2^±200 and every double in between exactly from 17 digits, and multiply by a power of
+   * two without rounding, so such a value is written as a double of moderate size times powers of
+   * 2^±200: the exact product is the value, so no step rounds.
    */
   private static void scaled(ByteBuf out, double d) {
     double x = d;

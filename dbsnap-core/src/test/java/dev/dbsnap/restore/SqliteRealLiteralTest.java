@@ -72,7 +72,9 @@ class SqliteRealLiteralTest {
     assertThat(mismatches(db)).as("the source itself").isZero();
   }
 
-  /** Rows whose REAL columns do not hold the bits of {@link #values}, or whose class is not real. */
+  /**
+   * Rows whose REAL columns do not hold the bits of {@link #values}, or whose class is not real.
+   */
   private static int mismatches(Path db) throws Exception {
     int wrong = 0;
     int rows = 0;
@@ -95,8 +97,7 @@ class SqliteRealLiteralTest {
   }
 
   @Test
-  void an_sql_dump_read_by_the_system_sqlite3_keeps_every_bit(@TempDir Path out)
-      throws Exception {
+  void an_sql_dump_read_by_the_system_sqlite3_keeps_every_bit(@TempDir Path out) throws Exception {
     assumeThat(SqliteRoundTripTest.onPath("sqlite3"))
         .as("sqlite3 is not installed; .ci/run installs it")
         .isTrue();
