@@ -107,6 +107,21 @@ public final class Restorer {
   }
 
   private void ensureEmpty(Connection c, DatabaseSchema schema) throws SQLException {
+    if (schema.dialect() == DialectKind.SQLITE && !schema.before().isEmpty()) {
+      // virtual tables are written into sqlite_schema directly, which no name check protects
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT type, name FROM sqlite_master LIMIT 1")) {
+        if (rs.next()) {
+          throw new DbsnapException(
+              ErrorCode.INVALID_ARGUMENT,
+              "the export holds virtual tables, which restore only into an empty database, and"
+                  + " the target already has "
+                  + rs.getString(1)
+                  + " "
+                  + rs.getString(2));
+        }
+      }
+    }
     for (TableSchema t : schema.tables()) {
       boolean exists;
       if (schema.dialect() == DialectKind.SQLITE) {
