@@ -107,4 +107,16 @@ class SqliteSchemaObjectsTest {
         .extracting(DatabaseSchema.Skipped::name)
         .containsExactly("sqlite_stat4");
   }
+
+  @Test
+  void change_tracking_leaves_a_virtual_tables_shadow_tables_alone() throws Exception {
+    Path db =
+        database(
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT)",
+            "CREATE VIRTUAL TABLE items_fts USING fts5(body, content='items', content_rowid='id')");
+    Source source = Source.parse(db.toString(), null, null);
+    assertThat(dev.dbsnap.track.ChangeTracking.of(source).install(TableSelection.ALL))
+        .extracting(dev.dbsnap.track.TrackedTable::table)
+        .containsExactly("items");
+  }
 }
