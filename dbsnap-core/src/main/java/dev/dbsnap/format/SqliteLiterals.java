@@ -14,6 +14,18 @@ import java.math.RoundingMode;
 final class SqliteLiterals implements SqlLiterals {
   static final SqlLiterals INSTANCE = new SqliteLiterals();
 
+  // before the constants below, which are computed by seventeenDigits
+  private static final long TEN_TO_THE_16 = 10_000_000_000_000_000L;
+  private static final long TEN_TO_THE_17 = 100_000_000_000_000_000L;
+  private static final long[] POWERS_OF_5 = new long[28];
+
+  static {
+    POWERS_OF_5[0] = 1;
+    for (int i = 1; i < POWERS_OF_5.length; i++) {
+      POWERS_OF_5[i] = POWERS_OF_5[i - 1] * 5;
+    }
+  }
+
   /** Binary exponents within which SQLite reads 17 significant digits of a double exactly. */
   private static final int EXACT_EXPONENT = 200;
 
@@ -70,9 +82,17 @@ final class SqliteLiterals implements SqlLiterals {
     if (d == 0) {
       return Double.doubleToRawLongBits(d) < 0 ? "-0.0" : "0.0";
     }
-    BigDecimal rounded = new BigDecimal(d).round(SEVENTEEN_DIGITS);
-    String digits = rounded.unscaledValue().abs().toString();
-    int exponent = digits.length() - 1 - rounded.scale(); // of the first digit
+    String digits;
+    int exponent; // of the first digit
+    long fast = fastSeventeenDigits(Math.abs(d));
+    if (fast >= 0) {
+      digits = Long.toString(fast);
+      exponent = 16 - scaleOf(Math.abs(d));
+    } else {
+      BigDecimal rounded = new BigDecimal(d).round(SEVENTEEN_DIGITS);
+      digits = rounded.unscaledValue().abs().toString();
+      exponent = digits.length() - 1 - rounded.scale();
+    }
     int last = digits.length();
     while (last > 1 && digits.charAt(last - 1) == '0') {
       last--;
@@ -99,6 +119,64 @@ final class SqliteLiterals implements SqlLiterals {
           .append(digits, exponent + 1, digits.length());
     }
     return text.toString();
+  }
+
+  /** The power of ten p with v * 10^p in [10^16, 10^17), from log10 (may be one off). */
+  private static int scaleOf(double v) {
+    return 16 - (int) Math.floor(Math.log10(v));
+  }
+
+  /**
+   * The 17 significant digits of a positive double as an integer in [10^16, 10^17), rounded half to
+   * even from the exact binary value, without BigDecimal: v * 10^p = m * 5^p * 2^(e + p) is exact
+   * in 128 bits for 0 <= p <= 27 (values from about 1e-11 to 1e16, coordinates and prices among
+   * them). -1 when v is outside that range or log10 misjudged its decade, which {@link #scaleOf}
+   * then reports the same way: the caller falls back to BigDecimal.
+   */
+  static long fastSeventeenDigits(double v) {
+    int p = scaleOf(v);
+    if (p < 0 || p >= POWERS_OF_5.length || Math.getExponent(v) < Double.MIN_EXPONENT) {
+      return -1;
+    }
+    long bits = Double.doubleToRawLongBits(v);
+    long m = (bits & 0x000f_ffff_ffff_ffffL) | 0x0010_0000_0000_0000L;
+    int shift = Math.getExponent(v) - 52 + p; // v * 10^p = m * 5^p * 2^shift
+    long lo = m * POWERS_OF_5[p];
+    long hi = Math.multiplyHigh(m, POWERS_OF_5[p]);
+    long n;
+    if (shift >= 0) {
+      if (hi != 0 || shift >= 63 || lo >>> (63 - shift) != 0) {
+        return -1;
+      }
+      n = lo << shift;
+    } else {
+      int r = -shift;
+      if (r >= 127) {
+        return -1;
+      }
+      // q = (hi:lo) >> r, rest = the bits shifted out
+      long q;
+      boolean half;
+      boolean sticky;
+      if (r < 64) {
+        q = (lo >>> r) | (r == 0 ? 0 : hi << (64 - r));
+        if (hi >>> r != 0) {
+          return -1;
+        }
+        half = ((lo >>> (r - 1)) & 1) != 0;
+        sticky = r > 1 && (lo & ((1L << (r - 1)) - 1)) != 0;
+      } else {
+        int h = r - 64;
+        q = hi >>> h;
+        half = h == 0 ? lo < 0 : ((hi >>> (h - 1)) & 1) != 0;
+        sticky =
+            h == 0
+                ? (lo & Long.MAX_VALUE) != 0
+                : lo != 0 || (h > 1 && (hi & ((1L << (h - 1)) - 1)) != 0);
+      }
+      n = q + (half && (sticky || (q & 1) != 0) ? 1 : 0);
+    }
+    return n >= TEN_TO_THE_16 && n < TEN_TO_THE_17 ? n : -1;
   }
 
   /**

@@ -76,4 +76,36 @@ class SqliteLiteralsRegressionTest {
     assertThat(literal(22.072241)).isEqualTo("22.072241000000002");
     assertThat(evaluate(literal(22.072241))).isEqualTo(22.072241);
   }
+
+  /** The BigDecimal-free 17 digits agree with BigDecimal's rounding wherever they answer. */
+  @Test
+  void seventeen_digits_without_bigdecimal_are_bigdecimals_digits() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+    java.math.MathContext mc = new java.math.MathContext(17, java.math.RoundingMode.HALF_EVEN);
+    int answered = 0;
+    for (int i = 0; i < 1_000_000; i++) {
+      double v =
+          switch (i % 4) {
+            case 0 -> Math.abs(Double.longBitsToDouble(random.nextLong()));
+            case 1 -> random.nextDouble() * Math.pow(10, random.nextInt(-12, 18));
+            case 2 -> Math.round(random.nextDouble() * 360_000_000) / 1e6; // coordinates
+            default -> (double) random.nextLong(1L << 60) / (1L << random.nextInt(64));
+          };
+      if (!(v > 0) || Double.isInfinite(v)) {
+        continue;
+      }
+      long fast = SqliteLiterals.fastSeventeenDigits(v);
+      if (fast < 0) {
+        continue;
+      }
+      answered++;
+      java.math.BigDecimal exact = new java.math.BigDecimal(v).round(mc);
+      // BigDecimal keeps fewer digits when the value has fewer: compare without trailing zeros
+      assertThat(java.math.BigDecimal.valueOf(fast).stripTrailingZeros().unscaledValue())
+          .as("%s", v)
+          .isEqualTo(exact.stripTrailingZeros().unscaledValue());
+    }
+    assertThat(answered).isGreaterThan(500_000);
+    assertThat(SqliteLiterals.fastSeventeenDigits(22.072241)).isEqualTo(22_072_241_000_000_002L);
+  }
 }
