@@ -74,7 +74,7 @@ public final class Restorer {
    *     {@link SourceException} with its SQLState when the database refused it (and
    *     SOURCE_AUTHENTICATION_FAILED, SOURCE_UNKNOWN_DATABASE or SOURCE_PERMISSION_DENIED when that
    *     is why); INVALID_ARGUMENT when the target is of another kind or already holds a table of
-   *     the export
+   *     the export, or (an SQLite export with virtual tables) holds anything at all
    */
   public Manifest run() {
     Manifest manifest = Manifest.read(store.get(exportDir + Manifest.FILE));
@@ -107,6 +107,22 @@ public final class Restorer {
   }
 
   private void ensureEmpty(Connection c, DatabaseSchema schema) throws SQLException {
+    if (schema.dialect() == DialectKind.SQLITE && !schema.before().isEmpty()) {
+      // an SQLite schema has statements before its tables only for virtual tables, which are
+      // written into sqlite_schema directly: no name check protects that
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT type, name FROM sqlite_master LIMIT 1")) {
+        if (rs.next()) {
+          throw new DbsnapException(
+              ErrorCode.INVALID_ARGUMENT,
+              "the export holds virtual tables, which restore only into an empty database, and"
+                  + " the target already has "
+                  + rs.getString(1)
+                  + " "
+                  + rs.getString(2));
+        }
+      }
+    }
     List<TableSchema> all = new java.util.ArrayList<>(schema.partitioned());
     all.addAll(schema.tables());
     for (TableSchema t : all) {

@@ -9,10 +9,13 @@ import java.util.Objects;
  *
  * @param dialect the database kind
  * @param serverVersion the server's version string, for the manifest
- * @param before statements that must run before any table is created (schemas, types, sequences)
+ * @param before statements that must run before any table is created (schemas, types, sequences;
+ *     SQLite: virtual tables, written into sqlite_schema as sqlite3 .dump writes them, their shadow
+ *     tables being among {@code tables})
  * @param tables the selected tables, in export order
  * @param after statements run after all data: sequence values, views, triggers, and (SQLite)
- *     AUTOINCREMENT counters; table-level indexes and constraints come from each table
+ *     AUTOINCREMENT counters, ANALYZE statistics (sqlite_stat1), user_version and application_id;
+ *     table-level indexes and constraints come from each table
  * @param skipped objects left out because dbsnap cannot carry them ({@link
  *     SchemaOptions#skipUnsupported()}), each with the reason; empty when nothing was left out
  * @param partitioned PostgreSQL partitioned tables, which hold no rows themselves, parents before

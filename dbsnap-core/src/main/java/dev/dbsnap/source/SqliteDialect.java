@@ -98,48 +98,140 @@ final class SqliteDialect implements Dialect {
             new MasterRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
       }
     }
+    Map<String, String> tableKinds = tableKinds(connection);
+    List<DatabaseSchema.Skipped> skipped = new ArrayList<>();
     Map<String, MasterRow> userTables = new LinkedHashMap<>();
+    Map<String, MasterRow> virtualTables = new LinkedHashMap<>();
     for (MasterRow row : master) {
-      if (row.type().equals("table")
-          && !internal(row.name())
-          && row.sql() != null
-          && !row.sql().regionMatches(true, 0, "CREATE VIRTUAL", 0, 14)) {
+      if (!row.type().equals("table") || row.sql() == null) {
+        continue;
+      }
+      if (row.sql().regionMatches(true, 0, "CREATE VIRTUAL", 0, 14)) {
+        virtualTables.put(row.name(), row);
+      } else if (!internal(row.name()) && !"shadow".equals(tableKinds.get(row.name()))) {
         userTables.put(row.name(), row);
+      } else if (row.name().equalsIgnoreCase("sqlite_stat4")) {
+        // Samples for the planner that only builds with SQLITE_ENABLE_STAT4 can hold (sqlite-jdbc's
+        // can, Debian's sqlite3 cannot, so a script inserting them would fail there): left out,
+        // listed, and rebuilt by ANALYZE in the restored database.
+        skipped.add(
+            new DatabaseSchema.Skipped(
+                "internal table",
+                row.name(),
+                "ANALYZE samples need an SQLite built with SQLITE_ENABLE_STAT4; run ANALYZE after"
+                    + " the restore to rebuild them"));
+      } else if (row.name().toLowerCase(Locale.ROOT).startsWith("sqlite_")
+          && !KNOWN_INTERNAL.contains(row.name().toLowerCase(Locale.ROOT))) {
+        unsupported(
+            skipped,
+            options,
+            new DatabaseSchema.Skipped(
+                "internal table",
+                row.name(),
+                "dbsnap carries sqlite_sequence and sqlite_stat1 only"));
       }
     }
+    // A shadow table (an FTS index's _data, an R*Tree's _node) belongs to the virtual table whose
+    // name, followed by '_', is the longest prefix of its own.
+    Map<String, List<String>> shadowsOf = new LinkedHashMap<>();
+    for (MasterRow row : master) {
+      if (row.type().equals("table") && "shadow".equals(tableKinds.get(row.name()))) {
+        String owner = null;
+        for (String v : virtualTables.keySet()) {
+          if (row.name().startsWith(v + "_") && (owner == null || v.length() > owner.length())) {
+            owner = v;
+          }
+        }
+        if (owner == null) {
+          unsupported(
+              skipped,
+              options,
+              new DatabaseSchema.Skipped(
+                  "shadow table", row.name(), "no virtual table of the database owns it"));
+        } else {
+          shadowsOf.computeIfAbsent(owner, k -> new ArrayList<>()).add(row.name());
+        }
+      }
+    }
+    Map<String, MasterRow> selectable = new LinkedHashMap<>(userTables);
+    selectable.putAll(virtualTables);
     for (String name : selection.include()) {
-      if (!userTables.containsKey(name)) {
+      if (!selectable.containsKey(name)) {
         throw new DbsnapException(
             ErrorCode.UNKNOWN_TABLE,
             "table '"
                 + name
                 + "' does not exist in the SQLite database (it has: "
-                + String.join(", ", userTables.keySet())
+                + String.join(", ", selectable.keySet())
                 + ")");
       }
     }
-    List<TableSchema> tables = new ArrayList<>();
-    List<String> names = new ArrayList<>(userTables.keySet());
-    names.sort(null);
-    for (String name : names) {
-      if (!selection.selects(null, name)) {
+    // Virtual tables as sqlite3 .dump carries them: the CREATE VIRTUAL TABLE statement goes into
+    // sqlite_schema directly (creating it would create empty shadow tables), and the shadow tables
+    // are created and filled as ordinary tables, so the index is restored as it was.
+    List<String> before = new ArrayList<>();
+    java.util.Set<String> shadowNames = new java.util.HashSet<>();
+    for (MasterRow v : virtualTables.values()) {
+      if (!selection.selects(null, v.name())) {
         continue;
       }
+      if (before.isEmpty()) {
+        before.add("PRAGMA writable_schema=ON");
+      }
+      before.add(
+          "INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql) VALUES('table',"
+              + text(v.name())
+              + ","
+              + text(v.table())
+              + ",0,"
+              + text(v.sql())
+              + ")");
+      shadowNames.addAll(shadowsOf.getOrDefault(v.name(), List.of()));
+    }
+    List<TableSchema> tables = new ArrayList<>();
+    List<String> names = new ArrayList<>(userTables.keySet());
+    names.addAll(shadowNames);
+    names.sort(null);
+    for (String name : names) {
+      boolean shadow = shadowNames.contains(name);
+      if (!shadow && !selection.selects(null, name)) {
+        continue;
+      }
+      MasterRow row =
+          master.stream()
+              .filter(r -> r.type().equals("table") && r.name().equals(name))
+              .findFirst()
+              .orElseThrow();
       List<String> indexes = new ArrayList<>();
-      for (MasterRow row : master) {
-        if (row.type().equals("index") && row.table().equals(name) && row.sql() != null) {
-          indexes.add(row.sql());
+      for (MasterRow r : master) {
+        if (r.type().equals("index") && r.table().equals(name) && r.sql() != null) {
+          indexes.add(r.sql());
         }
       }
-      tables.add(describe(connection, name, userTables.get(name).sql(), indexes));
+      String create = shadow ? ifNotExists(row.sql()) : row.sql();
+      tables.add(describe(connection, name, create, indexes));
     }
+    java.util.Set<String> carried = new java.util.HashSet<>();
+    tables.forEach(t -> carried.add(t.name()));
+    for (MasterRow v : virtualTables.values()) {
+      if (selection.selects(null, v.name())) {
+        carried.add(v.name());
+      }
+    }
+    java.util.Set<String> views = new java.util.HashSet<>();
+    master.stream().filter(r -> r.type().equals("view")).forEach(r -> views.add(r.name()));
     List<String> after = new ArrayList<>();
     for (MasterRow row : master) {
-      boolean selectedTable = tables.stream().anyMatch(t -> t.name().equals(row.table()));
       // dbsnap_ triggers are change tracking (dev.dbsnap.track): the source's, not the data's
-      if ((row.type().equals("view")
-              || (row.type().equals("trigger") && selectedTable && !internal(row.name())))
-          && row.sql() != null) {
+      if (row.type().equals("view") && row.sql() != null) {
+        after.add(row.sql());
+      }
+    }
+    for (MasterRow row : master) {
+      if (row.type().equals("trigger")
+          && row.sql() != null
+          && !internal(row.name())
+          && (carried.contains(row.table()) || views.contains(row.table()))) {
         after.add(row.sql());
       }
     }
@@ -166,13 +258,92 @@ final class SqliteDialect implements Dialect {
         }
       }
     }
+    if (master.stream().anyMatch(r -> r.name().equals("sqlite_stat1"))) {
+      statistics(connection, carried, after);
+    }
+    for (String pragma : List.of("user_version", "application_id")) {
+      try (Statement st = connection.createStatement();
+          ResultSet rs = st.executeQuery("PRAGMA " + pragma)) {
+        if (rs.next() && rs.getLong(1) != 0) {
+          after.add("PRAGMA " + pragma + "=" + rs.getLong(1));
+        }
+      }
+    }
+    if (!before.isEmpty()) {
+      after.add("PRAGMA writable_schema=OFF");
+    }
     String version;
     try (Statement st = connection.createStatement();
         ResultSet rs = st.executeQuery("SELECT sqlite_version()")) {
       rs.next();
       version = rs.getString(1);
     }
-    return new DatabaseSchema(DialectKind.SQLITE, version, List.of(), tables, after);
+    return new DatabaseSchema(DialectKind.SQLITE, version, before, tables, after, skipped);
+  }
+
+  /** Internal tables dbsnap carries (their contents, not their CREATE statements). */
+  private static final java.util.Set<String> KNOWN_INTERNAL =
+      java.util.Set.of("sqlite_sequence", "sqlite_stat1");
+
+  private static void unsupported(
+      List<DatabaseSchema.Skipped> skipped, SchemaOptions options, DatabaseSchema.Skipped object) {
+    if (!options.skipUnsupported()) {
+      throw new DbsnapException(
+          ErrorCode.UNSUPPORTED_OBJECT,
+          "cannot export " + object + " (skip such objects with skipUnsupported)");
+    }
+    skipped.add(object);
+  }
+
+  /** Table name to its kind in {@code PRAGMA table_list}: table, view, virtual or shadow. */
+  private static Map<String, String> tableKinds(Connection connection) throws SQLException {
+    Map<String, String> kinds = new java.util.HashMap<>();
+    try (Statement st = connection.createStatement();
+        ResultSet rs = st.executeQuery("PRAGMA main.table_list")) {
+      while (rs.next()) {
+        kinds.put(rs.getString("name"), rs.getString("type"));
+      }
+    }
+    return kinds;
+  }
+
+  /**
+   * ANALYZE statistics as sqlite3 .dump carries them: {@code ANALYZE sqlite_schema} creates an
+   * empty sqlite_stat1, then its rows for the exported tables.
+   */
+  private static void statistics(
+      Connection connection, java.util.Set<String> carried, List<String> after)
+      throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Statement st = connection.createStatement();
+        ResultSet rs = st.executeQuery("SELECT tbl, idx, stat FROM sqlite_stat1 ORDER BY rowid")) {
+      while (rs.next()) {
+        if (carried.contains(rs.getString(1))) {
+          rows.add(
+              "INSERT INTO sqlite_stat1(tbl,idx,stat) VALUES("
+                  + text(rs.getString(1))
+                  + ","
+                  + text(rs.getString(2))
+                  + ","
+                  + text(rs.getString(3))
+                  + ")");
+        }
+      }
+    }
+    after.add("ANALYZE sqlite_schema");
+    after.addAll(rows);
+  }
+
+  private static String text(String s) {
+    return s == null ? "NULL" : "'" + s.replace("'", "''") + "'";
+  }
+
+  /** A shadow table's CREATE as .dump writes it: another shadow table's module may have made it. */
+  private static String ifNotExists(String create) {
+    return create.regionMatches(true, 0, "CREATE TABLE ", 0, 13)
+            && !create.regionMatches(true, 13, "IF NOT EXISTS", 0, 13)
+        ? "CREATE TABLE IF NOT EXISTS " + create.substring(13)
+        : create;
   }
 
   private static boolean internal(String name) {

@@ -116,9 +116,26 @@ public final class ChangeTracking {
     return kind == DialectKind.POSTGRESQL ? new PostgresTracker() : new SqliteTracker();
   }
 
+  /**
+   * The selected tables, without an SQLite virtual table's shadow tables: an export carries them
+   * with their virtual table, but they are the module's storage, written by it, not tables of their
+   * own to version.
+   */
   private List<TableSchema> introspect(Connection c, TableSelection tables) throws SQLException {
     DatabaseSchema schema = source.dialect().introspect(c, tables);
-    return schema.tables();
+    if (source.kind() != DialectKind.SQLITE) {
+      return schema.tables();
+    }
+    java.util.Set<String> shadows = new java.util.HashSet<>();
+    try (java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("PRAGMA main.table_list")) {
+      while (rs.next()) {
+        if ("shadow".equals(rs.getString("type"))) {
+          shadows.add(rs.getString("name"));
+        }
+      }
+    }
+    return schema.tables().stream().filter(t -> !shadows.contains(t.name())).toList();
   }
 
   private interface Work<T> {

@@ -56,10 +56,56 @@ class SqliteLiteralsRegressionTest {
   }
 
   @Test
-  void doubles_of_moderate_size_keep_their_shortest_text() {
-    assertThat(literal(0.1)).isEqualTo("0.1");
-    assertThat(literal(1e60)).isEqualTo("1.0E60");
+  void doubles_of_moderate_size_are_written_with_17_digits_as_sqlite3_dump_writes_them() {
+    assertThat(literal(0.1)).isEqualTo("0.10000000000000001");
+    assertThat(literal(1.0)).isEqualTo("1.0");
+    assertThat(literal(1e16)).isEqualTo("10000000000000000.0");
+    assertThat(literal(1e17)).isEqualTo("1.0e+17");
+    assertThat(literal(1.5e-7)).isEqualTo("1.4999999999999999e-07");
+    assertThat(literal(0.0001)).isEqualTo("0.0001");
     assertThat(literal(-0.0)).isEqualTo("-0.0");
     assertThat(literal(Double.MIN_NORMAL * Math.scalb(1.0, 822))).doesNotContain("*");
+  }
+
+  /**
+   * sqlite3 3.40.1 (Debian 12) reads the shortest text 22.072241 as the double below it,
+   * 22.072240999999998; the 17 digits of the double itself lie well inside its rounding interval.
+   */
+  @Test
+  void a_gps_coordinate_is_written_with_17_digits() throws SQLException {
+    assertThat(literal(22.072241)).isEqualTo("22.072241000000002");
+    assertThat(evaluate(literal(22.072241))).isEqualTo(22.072241);
+  }
+
+  /** The BigDecimal-free 17 digits agree with BigDecimal's rounding wherever they answer. */
+  @Test
+  void seventeen_digits_without_bigdecimal_are_bigdecimals_digits() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+    java.math.MathContext mc = new java.math.MathContext(17, java.math.RoundingMode.HALF_EVEN);
+    int answered = 0;
+    for (int i = 0; i < 1_000_000; i++) {
+      double v =
+          switch (i % 4) {
+            case 0 -> Math.abs(Double.longBitsToDouble(random.nextLong()));
+            case 1 -> random.nextDouble() * Math.pow(10, random.nextInt(-12, 18));
+            case 2 -> Math.round(random.nextDouble() * 360_000_000) / 1e6; // coordinates
+            default -> (double) random.nextLong(1L << 60) / (1L << random.nextInt(64));
+          };
+      if (!(v > 0) || Double.isInfinite(v)) {
+        continue;
+      }
+      long fast = SqliteLiterals.fastSeventeenDigits(v);
+      if (fast < 0) {
+        continue;
+      }
+      answered++;
+      java.math.BigDecimal exact = new java.math.BigDecimal(v).round(mc);
+      // BigDecimal keeps fewer digits when the value has fewer: compare without trailing zeros
+      assertThat(java.math.BigDecimal.valueOf(fast).stripTrailingZeros().unscaledValue())
+          .as("%s", v)
+          .isEqualTo(exact.stripTrailingZeros().unscaledValue());
+    }
+    assertThat(answered).isGreaterThan(500_000);
+    assertThat(SqliteLiterals.fastSeventeenDigits(22.072241)).isEqualTo(22_072_241_000_000_002L);
   }
 }
