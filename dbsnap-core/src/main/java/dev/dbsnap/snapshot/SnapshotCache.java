@@ -8,6 +8,7 @@ import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.export.Exporter;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.source.DatabaseSchema;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -318,7 +319,8 @@ public final class SnapshotCache implements AutoCloseable {
       TableSchema t = described.get(cacheKey);
       // a table introspected before keeps its description while its columns stay the same
       if (t == null || !Columns.of(c, source.kind(), t).equals(Columns.of(t))) {
-        DatabaseSchema schema = source.dialect().introspect(c, selection);
+        DatabaseSchema schema =
+            source.dialect().introspect(c, selection, SchemaOptions.TABLES_ONLY);
         if (schema.tables().size() != 1) {
           throw new DbsnapException(
               ErrorCode.UNKNOWN_TABLE,

@@ -119,7 +119,8 @@ final class PostgresDialect implements Dialect {
   @Override
   public DatabaseSchema introspect(
       Connection connection, TableSelection selection, SchemaOptions options) throws SQLException {
-    return new PostgresIntrospection(connection, selection).run();
+    return PostgresObjects.complete(
+        connection, selection, options, new PostgresIntrospection(connection, selection).run());
   }
 
   @Override
@@ -396,7 +397,6 @@ final class PostgresDialect implements Dialect {
           }
         }
       }
-      after.addAll(views(schemas, byOid.keySet()));
 
       List<String> before = new ArrayList<>();
       for (String schema : neededSchemas) {

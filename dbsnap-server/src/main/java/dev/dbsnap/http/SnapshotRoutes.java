@@ -14,6 +14,7 @@ import dev.dbsnap.format.Format;
 import dev.dbsnap.snapshot.Snapshot;
 import dev.dbsnap.snapshot.SnapshotCache;
 import dev.dbsnap.snapshot.SnapshotOptions;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -263,7 +264,8 @@ final class SnapshotRoutes {
     Source source = config.toSource();
     List<TableSchema> tables;
     try (Connection c = source.connect()) {
-      tables = source.dialect().introspect(c, TableSelection.ALL).tables();
+      tables =
+          source.dialect().introspect(c, TableSelection.ALL, SchemaOptions.TABLES_ONLY).tables();
     } catch (SQLException e) {
       throw SourceException.from(
           e, ErrorCode.SOURCE_READ_FAILED, "cannot list the tables of " + config.name(), asked);

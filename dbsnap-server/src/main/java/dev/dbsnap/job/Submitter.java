@@ -5,6 +5,7 @@ import dev.dbsnap.ErrorCode;
 import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.ExportOptions;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -156,7 +157,8 @@ final class Submitter {
     }
     Set<String> names = new HashSet<>();
     try (Connection c = source.connect()) {
-      for (TableSchema t : source.dialect().introspect(c, TableSelection.ALL).tables()) {
+      for (TableSchema t :
+          source.dialect().introspect(c, TableSelection.ALL, SchemaOptions.TABLES_ONLY).tables()) {
         names.add(t.displayName());
         if (t.schema() != null) {
           names.add(t.schema() + "." + t.name());

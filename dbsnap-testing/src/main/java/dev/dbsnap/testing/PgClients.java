@@ -106,6 +106,34 @@ public final class PgClients {
     return out.toString();
   }
 
+  /**
+   * pg_dump's structure of a database ({@code --schema-only}), its comment lines and the per-run
+   * {@code \restrict} keys left out, so two databases holding the same objects compare equal.
+   */
+  public static String schemaDump(String db) throws IOException, InterruptedException {
+    String dump =
+        run(
+            List.of(
+                "pg_dump",
+                "--schema-only",
+                "-h",
+                "localhost",
+                "-p",
+                String.valueOf(PgTestServer.port()),
+                "-U",
+                PgTestServer.USER,
+                db));
+    StringBuilder out = new StringBuilder();
+    for (String line : dump.split("\n", -1)) {
+      if (!line.startsWith("--")
+          && !line.startsWith("\\restrict")
+          && !line.startsWith("\\unrestrict")) {
+        out.append(line).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
   private static String run(List<String> command) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("PGCLIENTENCODING", "UTF8");
