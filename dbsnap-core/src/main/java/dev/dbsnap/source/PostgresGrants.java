@@ -142,7 +142,7 @@ final class PostgresGrants {
         "pg_class",
         "relowner",
         "relacl",
-        "EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+        "x.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
             + " AND d.objid = x.oid AND d.deptype = 'i')"
       },
       {"pg_proc", "proowner", "proacl", "false"},

@@ -270,7 +270,7 @@ final class PostgresObjects {
             st.executeQuery(
                 "SELECT c.oid, pg_catalog.quote_ident(n.nspname), pg_catalog.quote_ident(c.relname), n.nspname, c.relname"
                     + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                    + " WHERE c.relkind = 'S'")) {
+                    + " WHERE c.relkind = 'S' ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"")) {
       while (rs.next()) {
         String quoted = quoteIdent(rs.getString(4)) + '.' + quoteIdent(rs.getString(5));
         for (String v : values) {
