@@ -229,9 +229,13 @@ final class PostgresDefinitions {
   }
 
   String sequenceValue(Node n) throws SQLException {
-    String[] r =
-        rows("SELECT last_value, is_called FROM " + qualified(n) + " WHERE ? IS NOT NULL", 1, 2)
-            .get(0);
+    String[] r = new String[2];
+    try (java.sql.Statement st = connection.createStatement();
+        ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + qualified(n))) {
+      rs.next();
+      r[0] = rs.getString(1);
+      r[1] = rs.getString(2);
+    }
     return "SELECT pg_catalog.setval("
         + quoteLiteral(qualified(n))
         + ", "
