@@ -2,6 +2,7 @@ package dev.dbsnap.cli;
 
 import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.Dialect;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.TableReader;
 import dev.dbsnap.source.TableSchema;
@@ -28,7 +29,7 @@ final class TableDigest {
     Map<String, Digest> result = new TreeMap<>();
     try (Connection c = source.connect()) {
       dialect.beginSnapshot(c);
-      DatabaseSchema schema = dialect.introspect(c, TableSelection.ALL);
+      DatabaseSchema schema = dialect.introspect(c, TableSelection.ALL, SchemaOptions.TABLES_ONLY);
       for (TableSchema t : schema.tables()) {
         MessageDigest sha = sha256();
         long rows = 0;

@@ -270,6 +270,12 @@ public final class Restorer {
     Dialect dialect = Dialect.of(schema.dialect());
     c.setAutoCommit(false);
     try (Statement st = c.createStatement()) {
+      if (schema.dialect() == DialectKind.POSTGRESQL) {
+        // As a pg_dump script: function bodies are checked when they run, not when created (a
+        // body may name what comes later), and every name in the statements is qualified.
+        st.execute("SET check_function_bodies = false");
+        st.execute("SELECT pg_catalog.set_config('search_path', '', false)");
+      }
       for (String s : Format.schemaHead(schema)) {
         st.execute(s);
       }

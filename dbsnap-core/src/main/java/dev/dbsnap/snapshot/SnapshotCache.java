@@ -8,6 +8,7 @@ import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.export.Exporter;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.source.DatabaseSchema;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -377,7 +378,12 @@ public final class SnapshotCache implements AutoCloseable {
       // first asked, or its columns changed: introspect, and read the version in the same snapshot
       source.dialect().beginSnapshot(c);
       DatabaseSchema schema =
-          source.dialect().introspect(c, new TableSelection(List.of(), List.of(table), List.of()));
+          source
+              .dialect()
+              .introspect(
+                  c,
+                  new TableSelection(List.of(), List.of(table), List.of()),
+                  SchemaOptions.TABLES_ONLY);
       if (!schema.partitioned().isEmpty()) {
         throw new DbsnapException(
             ErrorCode.INVALID_ARGUMENT,

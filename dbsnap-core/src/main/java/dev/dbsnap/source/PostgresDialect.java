@@ -9,7 +9,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,7 +118,8 @@ final class PostgresDialect implements Dialect {
   @Override
   public DatabaseSchema introspect(
       Connection connection, TableSelection selection, SchemaOptions options) throws SQLException {
-    return new PostgresIntrospection(connection, selection).run();
+    return PostgresObjects.complete(
+        connection, selection, options, new PostgresIntrospection(connection, selection).run());
   }
 
   @Override
@@ -439,7 +439,6 @@ final class PostgresDialect implements Dialect {
           }
         }
       }
-      after.addAll(views(schemas, byOid.keySet()));
 
       List<String> before = new ArrayList<>();
       for (String schema : neededSchemas) {
@@ -1014,139 +1013,6 @@ final class PostgresDialect implements Dialect {
       }
       return "CREATE TYPE " + name + " AS (" + String.join(", ", attributes) + ")";
     }
-
-    /**
-     * Views of the selected schemas that rest only on exported tables, other exported views and
-     * built-in objects, in an order where each comes after what it reads.
-     */
-    private List<String> views(List<String> schemas, Set<Long> tables) throws SQLException {
-      Map<Long, ViewRow> views = new LinkedHashMap<>();
-      try (PreparedStatement st =
-          connection.prepareStatement(
-              "SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_viewdef(c.oid, true),"
-                  + " pg_catalog.array_to_string(c.reloptions, ', ')"
-                  + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                  + " WHERE c.relkind = 'v' AND n.nspname = ANY (?) ORDER BY c.oid")) {
-        st.setArray(1, connection.createArrayOf("text", schemas.toArray()));
-        try (ResultSet rs = st.executeQuery()) {
-          TableSelection excluded = new TableSelection(List.of(), List.of(), selection.exclude());
-          while (rs.next()) {
-            String schema = rs.getString(2);
-            String name = rs.getString(3);
-            if (name.startsWith("dbsnap_") || !excluded.selects(schema, name)) {
-              continue;
-            }
-            views.put(
-                rs.getLong(1),
-                new ViewRow(
-                    schema,
-                    name,
-                    rs.getString(4),
-                    rs.getString(5),
-                    new LinkedHashSet<>(),
-                    new LinkedHashSet<>()));
-          }
-        }
-      }
-      if (views.isEmpty()) {
-        return List.of();
-      }
-      try (PreparedStatement st =
-          connection.prepareStatement(
-              "SELECT DISTINCT r.ev_class, d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass, d.refobjid,"
-                  + " CASE d.refclassid"
-                  + "  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = d.refobjid)"
-                  + "  WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT typnamespace FROM pg_catalog.pg_type WHERE oid = d.refobjid)"
-                  + "  WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (SELECT pronamespace FROM pg_catalog.pg_proc WHERE oid = d.refobjid)"
-                  + "  WHEN 'pg_catalog.pg_operator'::pg_catalog.regclass THEN (SELECT oprnamespace FROM pg_catalog.pg_operator WHERE oid = d.refobjid)"
-                  + "  WHEN 'pg_catalog.pg_collation'::pg_catalog.regclass THEN (SELECT collnamespace FROM pg_catalog.pg_collation WHERE oid = d.refobjid)"
-                  + "  END IN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema')),"
-                  + " d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
-                  + " FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_depend d"
-                  + "  ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid"
-                  + " WHERE r.ev_class = ANY (CAST(? AS pg_catalog.oid[])) AND d.refobjid <> r.ev_class")) {
-        st.setString(1, oidArray(views.keySet()));
-        try (ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            ViewRow view = views.get(rs.getLong(1));
-            long ref = rs.getLong(3);
-            if (rs.getBoolean(2)) {
-              view.relations.add(ref);
-            } else if (rs.getBoolean(4)) {
-              continue; // built in
-            } else if (rs.getBoolean(5)) {
-              if (typeAvailable(ref, tables)) {
-                view.types.add(ref);
-              } else {
-                view.relations.add(-1L);
-              }
-            } else {
-              view.relations.add(-1L); // a user function or operator dbsnap does not export
-            }
-          }
-        }
-      }
-      List<String> out = new ArrayList<>();
-      Set<Long> available = new LinkedHashSet<>(tables);
-      boolean progress = true;
-      while (progress) {
-        progress = false;
-        for (Map.Entry<Long, ViewRow> e : views.entrySet()) {
-          ViewRow v = e.getValue();
-          if (!available.contains(e.getKey()) && available.containsAll(v.relations)) {
-            available.add(e.getKey());
-            progress = true;
-            String def = v.definition.strip();
-            if (def.endsWith(";")) {
-              def = def.substring(0, def.length() - 1);
-            }
-            neededSchemas.add(v.schema);
-            for (long type : v.types) {
-              requireType(type);
-            }
-            out.add(
-                "CREATE VIEW "
-                    + quoteIdent(v.schema)
-                    + '.'
-                    + quoteIdent(v.name)
-                    + (v.options == null || v.options.isEmpty() ? "" : " WITH (" + v.options + ")")
-                    + " AS\n"
-                    + def);
-          }
-        }
-      }
-      return out;
-    }
-
-    /**
-     * Whether a restore can have a type a view uses: built in, or one dbsnap creates, or a table's.
-     */
-    private boolean typeAvailable(long typeOid, Set<Long> tables) throws SQLException {
-      TypeInfo t = type(typeOid);
-      if (t.category == 'A' && t.elem != 0) {
-        t = type(t.elem);
-      }
-      if (t.schema.equals("pg_catalog")
-          || t.schema.equals("information_schema")
-          || t.extension != null) {
-        return true;
-      }
-      return switch (t.kind) {
-        case 'e', 'd' -> true;
-        case 'c' -> tables.contains(t.relid) || isStandaloneComposite(t.relid);
-        default -> false;
-      };
-    }
-
-    private boolean isStandaloneComposite(long relid) throws SQLException {
-      try (PreparedStatement st =
-          connection.prepareStatement("SELECT relkind FROM pg_catalog.pg_class WHERE oid = ?")) {
-        st.setLong(1, relid);
-        try (ResultSet rs = st.executeQuery()) {
-          return rs.next() && rs.getString(1).equals("c");
-        }
-      }
-    }
   }
 
   private record TableRow(long oid, String schema, String name, char relkind, long rowEstimate) {}
@@ -1174,14 +1040,6 @@ final class PostgresDialect implements Dialect {
       String formatted,
       long relid,
       String extension) {}
-
-  private record ViewRow(
-      String schema,
-      String name,
-      String definition,
-      String options,
-      Set<Long> relations,
-      Set<Long> types) {}
 
   private static final class SequenceRow {
     final String schema;

@@ -15,6 +15,12 @@ public record SchemaOptions(boolean owners, boolean privileges, boolean skipUnsu
   /** Owners and grants carried, nothing skipped: the defaults of every surface. */
   public static final SchemaOptions DEFAULTS = new SchemaOptions(true, true, false);
 
+  /**
+   * For callers that read only tables (change tracking, snapshots, digests): an object dbsnap
+   * cannot carry elsewhere in the database is no reason to fail.
+   */
+  public static final SchemaOptions TABLES_ONLY = new SchemaOptions(true, true, true);
+
   public SchemaOptions withOwners(boolean b) {
     return new SchemaOptions(b, privileges, skipUnsupported);
   }

@@ -4,6 +4,7 @@ import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import dev.dbsnap.source.DatabaseSchema;
 import dev.dbsnap.source.DialectKind;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -122,7 +123,7 @@ public final class ChangeTracking {
    * own to version.
    */
   private List<TableSchema> introspect(Connection c, TableSelection tables) throws SQLException {
-    DatabaseSchema schema = source.dialect().introspect(c, tables);
+    DatabaseSchema schema = source.dialect().introspect(c, tables, SchemaOptions.TABLES_ONLY);
     if (source.kind() != DialectKind.SQLITE) {
       return schema.tables();
     }

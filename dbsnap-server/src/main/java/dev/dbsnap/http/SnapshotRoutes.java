@@ -15,6 +15,7 @@ import dev.dbsnap.snapshot.Snapshot;
 import dev.dbsnap.snapshot.SnapshotCache;
 import dev.dbsnap.snapshot.SnapshotOptions;
 import dev.dbsnap.source.DatabaseSchema;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -271,7 +272,8 @@ final class SnapshotRoutes {
     Source source = config.toSource();
     List<TableSchema> tables;
     try (Connection c = source.connect()) {
-      DatabaseSchema schema = source.dialect().introspect(c, TableSelection.ALL);
+      DatabaseSchema schema =
+          source.dialect().introspect(c, TableSelection.ALL, SchemaOptions.TABLES_ONLY);
       // a partitioned table is found, so that the snapshot cache says why it has no snapshot
       tables = new ArrayList<>(schema.tables());
       tables.addAll(schema.partitioned());

@@ -6,6 +6,7 @@ import dev.dbsnap.InvalidInputException;
 import dev.dbsnap.config.ServerConfig;
 import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.source.DatabaseSchema;
+import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
 import dev.dbsnap.source.TableSchema;
@@ -158,7 +159,8 @@ final class Submitter {
     }
     Set<String> names = new HashSet<>();
     try (Connection c = source.connect()) {
-      DatabaseSchema schema = source.dialect().introspect(c, TableSelection.ALL);
+      DatabaseSchema schema =
+          source.dialect().introspect(c, TableSelection.ALL, SchemaOptions.TABLES_ONLY);
       // A partitioned table is named like any other; its partitions are tables of the schema too,
       // and the export refuses one named alone (INVALID_ARGUMENT naming the table to select).
       List<TableSchema> all = new ArrayList<>(schema.tables());

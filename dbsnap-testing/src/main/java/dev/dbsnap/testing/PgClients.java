@@ -107,8 +107,8 @@ public final class PgClients {
   }
 
   /**
-   * pg_dump's schema of a database ({@code --schema-only --no-owner}), comments and the session's
-   * restrict keys left out, so a source and its restored copy compare equal line for line.
+   * pg_dump's structure of a database ({@code --schema-only}), its comment lines and the per-run
+   * {@code \restrict} keys left out, so two databases holding the same objects compare equal.
    */
   public static String schemaDump(String db) throws IOException, InterruptedException {
     String dump =
@@ -116,7 +116,6 @@ public final class PgClients {
             List.of(
                 "pg_dump",
                 "--schema-only",
-                "--no-owner",
                 "-h",
                 "localhost",
                 "-p",
