@@ -63,44 +63,11 @@ class SqliteTaggedResumeTest {
     ExportOptions options = SqliteExportResumeTest.options(format, Compression.NONE);
 
     ObjectStore reference = LocalObjectStore.open(dir.resolve("reference"));
-    Manifest whole =
-        new Exporter(
-                source,
-                reference,
-                "exports",
-                "x1",
-                options,
-                ExportListener.NONE,
-                Clock.systemUTC(),
-                () -> false)
-            .run(null);
+    Manifest whole = export(source, reference, options, null);
     assertThat(whole.tables().get(0).tagged()).containsExactly("v", "w");
 
     ObjectStore target = LocalObjectStore.open(dir.resolve("target"));
-    CrashingStore crashing = new CrashingStore(target, 2);
-    AtomicReference<String> saved = new AtomicReference<>();
-    ExportListener keep =
-        new ExportListener() {
-          @Override
-          public void checkpoint(Checkpoint checkpoint) {
-            saved.set(checkpoint.toJson());
-          }
-        };
-    assertThatThrownBy(
-            () ->
-                new Exporter(
-                        source,
-                        crashing,
-                        "exports",
-                        "x1",
-                        options.withConcurrency(1),
-                        keep,
-                        Clock.systemUTC(),
-                        () -> false)
-                    .run(null))
-        .isInstanceOf(RuntimeException.class);
-    assertThat(crashing.crashed()).isTrue();
-    Checkpoint checkpoint = Checkpoint.fromJson(saved.get());
+    Checkpoint checkpoint = crashInside(source, target, options);
     assertThat(checkpoint.tagged()).isEqualTo(Map.of("t", List.of("v", "w")));
     assertThat(checkpoint.current()).as("the crash came inside the table").isNotNull();
 
@@ -110,17 +77,7 @@ class SqliteTaggedResumeTest {
       st.execute("UPDATE t SET v = 7 WHERE id = 1");
     }
 
-    Manifest resumed =
-        new Exporter(
-                source,
-                target,
-                "exports",
-                "x1",
-                options,
-                ExportListener.NONE,
-                Clock.systemUTC(),
-                () -> false)
-            .run(checkpoint);
+    Manifest resumed = export(source, target, options, checkpoint);
 
     assertThat(SqliteExportResumeTest.contents(target))
         .isEqualTo(SqliteExportResumeTest.contents(reference));
@@ -154,58 +111,19 @@ class SqliteTaggedResumeTest {
     Source source = Source.parse(db.toString(), null, null);
     ExportOptions options = SqliteExportResumeTest.options(format, Compression.NONE);
     ObjectStore target = LocalObjectStore.open(dir.resolve("target"));
-    AtomicReference<Checkpoint> saved = new AtomicReference<>();
-    ExportListener keep =
-        new ExportListener() {
-          @Override
-          public void checkpoint(Checkpoint checkpoint) {
-            saved.set(checkpoint);
-          }
-        };
-    assertThatThrownBy(
-            () ->
-                new Exporter(
-                        source,
-                        new CrashingStore(target, 2),
-                        "exports",
-                        "x1",
-                        options.withConcurrency(1),
-                        keep,
-                        Clock.systemUTC(),
-                        () -> false)
-                    .run(null))
-        .isInstanceOf(RuntimeException.class);
-    assertThat(saved.get().tagged()).isEqualTo(Map.of("t", List.of()));
-    assertThat(saved.get().current()).as("the crash came inside the table").isNotNull();
+    Checkpoint crashed = crashInside(source, target, options);
+    assertThat(crashed.tagged()).isEqualTo(Map.of("t", List.of()));
+    assertThat(crashed.current()).as("the crash came inside the table").isNotNull();
 
     // a row the crashed run did not reach now holds a BLOB in the TEXT column
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
         Statement st = c.createStatement()) {
       st.execute("UPDATE t SET note = X'00FF' WHERE id = 5999");
     }
-    Manifest resumed =
-        new Exporter(
-                source,
-                target,
-                "exports",
-                "x1",
-                options,
-                ExportListener.NONE,
-                Clock.systemUTC(),
-                () -> false)
-            .run(saved.get());
+    Manifest resumed = export(source, target, options, crashed);
 
     ObjectStore reference = LocalObjectStore.open(dir.resolve("reference"));
-    new Exporter(
-            source,
-            reference,
-            "exports",
-            "x1",
-            options,
-            ExportListener.NONE,
-            Clock.systemUTC(),
-            () -> false)
-        .run(null);
+    export(source, reference, options, null);
     assertThat(resumed.tables().get(0).tagged()).containsExactly("note");
     assertThat(resumed.tables().get(0).consistent()).isTrue();
     assertThat(SqliteExportResumeTest.contents(target))
@@ -238,19 +156,48 @@ class SqliteTaggedResumeTest {
     Source source = Source.parse(db.toString(), null, null);
     ExportOptions options = SqliteExportResumeTest.options(format, Compression.NONE);
     ObjectStore target = LocalObjectStore.open(dir.resolve("target"));
-    AtomicReference<Checkpoint> saved = new AtomicReference<>();
+    Checkpoint crashed = crashInside(source, target, options);
+    Checkpoint c = crashed;
+    assertThat(c.tagged()).isEqualTo(Map.of("t", List.of()));
+    // as a checkpoint written before tags were kept
+    Checkpoint untagged =
+        new Checkpoint(
+            c.exportId(), c.fingerprint(), c.startedAt(), c.finished(), c.current(), c.versions());
+
+    assertThatThrownBy(() -> export(source, target, options, untagged))
+        .isInstanceOf(dev.dbsnap.DbsnapException.class)
+        .hasMessageContaining("which columns of table t carry type tags");
+  }
+
+  static Manifest export(Source source, ObjectStore store, ExportOptions options, Checkpoint from) {
+    return new Exporter(
+            source,
+            store,
+            "exports",
+            "x1",
+            options,
+            ExportListener.NONE,
+            Clock.systemUTC(),
+            () -> false)
+        .run(from);
+  }
+
+  /** The last checkpoint of an export, one part at a time, that crashed on its second upload. */
+  private static Checkpoint crashInside(Source source, ObjectStore target, ExportOptions options) {
+    AtomicReference<String> saved = new AtomicReference<>();
     ExportListener keep =
         new ExportListener() {
           @Override
           public void checkpoint(Checkpoint checkpoint) {
-            saved.set(checkpoint);
+            saved.set(checkpoint.toJson());
           }
         };
+    CrashingStore crashing = new CrashingStore(target, 2);
     assertThatThrownBy(
             () ->
                 new Exporter(
                         source,
-                        new CrashingStore(target, 2),
+                        crashing,
                         "exports",
                         "x1",
                         options.withConcurrency(1),
@@ -259,26 +206,7 @@ class SqliteTaggedResumeTest {
                         () -> false)
                     .run(null))
         .isInstanceOf(RuntimeException.class);
-    Checkpoint c = saved.get();
-    assertThat(c.tagged()).isEqualTo(Map.of("t", List.of()));
-    // as a checkpoint written before tags were kept
-    Checkpoint untagged =
-        new Checkpoint(
-            c.exportId(), c.fingerprint(), c.startedAt(), c.finished(), c.current(), c.versions());
-
-    assertThatThrownBy(
-            () ->
-                new Exporter(
-                        source,
-                        target,
-                        "exports",
-                        "x1",
-                        options,
-                        ExportListener.NONE,
-                        Clock.systemUTC(),
-                        () -> false)
-                    .run(untagged))
-        .isInstanceOf(dev.dbsnap.DbsnapException.class)
-        .hasMessageContaining("which columns of table t carry type tags");
+    assertThat(crashing.crashed()).isTrue();
+    return Checkpoint.fromJson(saved.get());
   }
 }
