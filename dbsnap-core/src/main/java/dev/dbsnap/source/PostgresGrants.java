@@ -188,6 +188,12 @@ final class PostgresGrants {
     return out;
   }
 
+  /**
+   * REVOKE and GRANT statements that give {@code target} the ACL {@code acl}, in its order. A
+   * privilege another role than the owner granted (holding it WITH GRANT OPTION) is granted by that
+   * role again, under {@code SET SESSION AUTHORIZATION} as pg_dump writes it, so the restored ACL
+   * names the same grantors.
+   */
   private List<String> grants(String target, String owner, String acl, String columns)
       throws SQLException {
     List<String> out = new ArrayList<>();
@@ -200,29 +206,43 @@ final class PostgresGrants {
             .connection()
             .prepareStatement(
                 "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
-                    + " a.privilege_type, a.is_grantable"
+                    + " a.privilege_type, a.is_grantable, pg_catalog.pg_get_userbyid(a.grantor)"
                     + " FROM pg_catalog.aclexplode(CAST(? AS pg_catalog.aclitem[])) WITH ORDINALITY a ORDER BY a.ordinality")) {
       st.setString(1, acl);
       try (ResultSet rs = st.executeQuery()) {
         String grantee = null;
+        String grantor = null;
         boolean grantable = false;
         List<String> privileges = new ArrayList<>();
         while (rs.next()) {
           if (grantee != null
-              && (!grantee.equals(rs.getString(1)) || grantable != rs.getBoolean(3))) {
-            out.add(grant(privileges, columns, target, grantee, grantable));
+              && (!grantee.equals(rs.getString(1))
+                  || grantable != rs.getBoolean(3)
+                  || !grantor.equals(rs.getString(4)))) {
+            addGrant(out, owner, grantor, grant(privileges, columns, target, grantee, grantable));
             privileges.clear();
           }
           grantee = rs.getString(1);
           grantable = rs.getBoolean(3);
+          grantor = rs.getString(4);
           privileges.add(rs.getString(2));
         }
         if (grantee != null) {
-          out.add(grant(privileges, columns, target, grantee, grantable));
+          addGrant(out, owner, grantor, grant(privileges, columns, target, grantee, grantable));
         }
       }
     }
     return out;
+  }
+
+  private static void addGrant(List<String> out, String owner, String grantor, String grant) {
+    if (grantor.equals(owner)) {
+      out.add(grant);
+    } else {
+      out.add("SET SESSION AUTHORIZATION " + quoteIdent(grantor));
+      out.add(grant);
+      out.add("RESET SESSION AUTHORIZATION");
+    }
   }
 
   private static String grant(

@@ -138,6 +138,7 @@ class PostgresObjectsRoundTripTest {
             "ALTER TABLE shop.scratch OWNER TO dbsnap_owner",
             "GRANT SELECT,INSERT ON TABLE shop.notes TO dbsnap_reader WITH GRANT OPTION",
             "GRANT UPDATE(title) ON TABLE shop.notes TO dbsnap_reader",
+            "SET SESSION AUTHORIZATION dbsnap_reader;\nGRANT SELECT ON TABLE shop.scratch TO PUBLIC;",
             "CREATE SCHEMA empty_one",
             "PARTITION BY RANGE (paid_on)",
             "CREATE TRIGGER payments_touch",

@@ -99,6 +99,11 @@ GRANT UPDATE (title) ON shop.notes TO dbsnap_reader;
 GRANT SELECT ON shop.order_totals TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION shop.touch() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION shop.touch() TO dbsnap_reader;
+-- a grant by a role that holds the privilege WITH GRANT OPTION, not by the owner
+GRANT SELECT ON shop.scratch TO dbsnap_reader WITH GRANT OPTION;
+SET ROLE dbsnap_reader;
+GRANT SELECT ON shop.scratch TO PUBLIC;
+RESET ROLE;
 
 INSERT INTO shop.orders (id, customer, status, price) VALUES
   (1, 'Ann', 'paid', 10.50), (2, 'bob', 'new', 3.25), (3, 'ANN', 'paid', 7), (4, 'cy', 'sent', NULL);
