@@ -562,7 +562,7 @@ public final class Bench {
     System.out.println(
         "dbsnap: --compression none unless named, 8 MiB parts, concurrency 4; each case alternates"
             + " dbsnap and what it is against, after one warm-up of each. PG jobs: four tables of "
-            + rows / 4
+            + rows
             + " rows.");
   }
 
