@@ -142,6 +142,8 @@ class PostgresObjectsRoundTripTest {
             "CREATE SCHEMA empty_one",
             "PARTITION BY RANGE (paid_on)",
             "CREATE TRIGGER payments_touch",
+            "payments_2024_order FOREIGN KEY",
+            "CREATE INDEX payments_2024_paid_on",
             "ATTACH PARTITION shop.payments_2024_amount_idx");
     assertThat(PgClients.schemaDump(restored)).isEqualTo(expected);
     assertThat(rows(restored)).isEqualTo(rows(sourceDb));
@@ -182,6 +184,12 @@ class PostgresObjectsRoundTripTest {
       assertThat(single(st, "SELECT count(*) FROM pg_trigger WHERE tgname = 'payments_touch'"))
           .as("the trigger on the parent and its clone on each of three partitions, no more")
           .isEqualTo("4");
+      assertThat(
+              single(
+                  st,
+                  "INSERT INTO shop.films (id, title, description) VALUES (2, 'Ace Goldfinger',"
+                      + " 'A stunning epistle') RETURNING fulltext::text"))
+          .isEqualTo("'ace':1 'epistl':5 'goldfing':2 'stun':4");
     }
   }
 
@@ -199,7 +207,8 @@ class PostgresObjectsRoundTripTest {
             "shop.customer_totals",
             "shop.payments_2024",
             "shop.payments_2025",
-            "shop.payments_other"
+            "shop.payments_other",
+            "shop.films"
           }) {
         try (ResultSet rs =
             st.executeQuery(

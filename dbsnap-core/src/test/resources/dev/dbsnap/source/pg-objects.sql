@@ -74,6 +74,19 @@ CREATE INDEX payments_amount ON shop.payments (amount);
 CREATE TRIGGER payments_touch BEFORE UPDATE ON shop.payments
   FOR EACH ROW EXECUTE FUNCTION shop.touch();
 COMMENT ON TABLE shop.payments IS 'by year';
+-- what a partition has of its own: a foreign key and an index only there
+ALTER TABLE shop.payments_2024 ADD CONSTRAINT payments_2024_order FOREIGN KEY (id) REFERENCES shop.orders (id);
+CREATE INDEX payments_2024_paid_on ON shop.payments_2024 (paid_on);
+
+-- a trigger from a built-in function with arguments, as in many schemas
+CREATE TABLE shop.films (
+  id integer PRIMARY KEY,
+  title text NOT NULL,
+  description text,
+  fulltext tsvector NOT NULL
+);
+CREATE TRIGGER films_fulltext BEFORE INSERT OR UPDATE ON shop.films
+  FOR EACH ROW EXECUTE FUNCTION tsvector_update_trigger(fulltext, 'pg_catalog.english', title, description);
 
 CREATE UNLOGGED TABLE shop.scratch (k text PRIMARY KEY, v text);
 
@@ -110,6 +123,7 @@ INSERT INTO shop.orders (id, customer, status, price) VALUES
 UPDATE shop.orders SET last_update = '2024-01-02 03:04:05+00';
 INSERT INTO shop.notes (id, title, body) VALUES (1, 'first', 'hello world'), (2, 'second', NULL);
 INSERT INTO shop.scratch VALUES ('a', 'b');
+INSERT INTO shop.films (id, title, description) VALUES (1, 'Academy Dinosaur', 'An epic drama');
 INSERT INTO shop.payments (id, paid_on, amount, last_update) VALUES
   (1, '2024-03-01', 5, '2024-03-01 00:00:00+00'), (2, '2025-07-09', 6, '2025-07-09 00:00:00+00'),
   (3, '2019-12-31', 7, '2019-12-31 00:00:00+00');
