@@ -193,6 +193,22 @@ class PostgresObjectsRoundTripTest {
     }
   }
 
+  @Test
+  void without_owners_and_privileges_the_script_sets_neither_and_restores_as_pg_dump_would(
+      @TempDir Path out) throws Exception {
+    assumeTrue(PgClients.onPath("psql"), "psql is not on PATH");
+    Path exportDir = export(sourceDb, Format.SQL, new SchemaOptions(false, false, false), out);
+    String script = Files.readString(exportDir.resolve("dump.sql"));
+    assertThat(script)
+        .doesNotContain("OWNER TO", "GRANT ", "REVOKE ", "SESSION AUTHORIZATION")
+        .contains("CREATE POLICY \"own_rows\"", "CREATE TRIGGER");
+    String restored = PgTestServer.createDatabase();
+    PgClients.psql(restored, exportDir.resolve("dump.sql"));
+    assertThat(PgClients.schemaDump(restored, "--no-owner", "--no-privileges"))
+        .isEqualTo(PgClients.schemaDump(sourceDb, "--no-owner", "--no-privileges"));
+    assertThat(rows(restored)).isEqualTo(rows(sourceDb));
+  }
+
   /** Every table's and materialized view's rows, sorted, as text. */
   private static String rows(String db) throws SQLException {
     StringBuilder out = new StringBuilder();

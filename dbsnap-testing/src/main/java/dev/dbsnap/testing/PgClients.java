@@ -107,22 +107,24 @@ public final class PgClients {
   }
 
   /**
-   * pg_dump's structure of a database ({@code --schema-only}), its comment lines and the per-run
-   * {@code \restrict} keys left out, so two databases holding the same objects compare equal.
+   * pg_dump's structure of a database ({@code --schema-only}, then {@code options} such as {@code
+   * --no-owner}), its comment lines and the per-run {@code \restrict} keys left out, so two
+   * databases holding the same objects compare equal.
    */
-  public static String schemaDump(String db) throws IOException, InterruptedException {
-    String dump =
-        run(
-            List.of(
-                "pg_dump",
-                "--schema-only",
-                "-h",
-                "localhost",
-                "-p",
-                String.valueOf(PgTestServer.port()),
-                "-U",
-                PgTestServer.USER,
-                db));
+  public static String schemaDump(String db, String... options)
+      throws IOException, InterruptedException {
+    List<String> command = new java.util.ArrayList<>(List.of("pg_dump", "--schema-only"));
+    command.addAll(List.of(options));
+    command.addAll(
+        List.of(
+            "-h",
+            "localhost",
+            "-p",
+            String.valueOf(PgTestServer.port()),
+            "-U",
+            PgTestServer.USER,
+            db));
+    String dump = run(command);
     StringBuilder out = new StringBuilder();
     for (String line : dump.split("\n", -1)) {
       if (!line.startsWith("--")
