@@ -218,21 +218,54 @@ final class SqliteDialect implements Dialect {
         carried.add(v.name());
       }
     }
-    java.util.Set<String> views = new java.util.HashSet<>();
-    master.stream().filter(r -> r.type().equals("view")).forEach(r -> views.add(r.name()));
-    List<String> after = new ArrayList<>();
-    for (MasterRow row : master) {
-      // dbsnap_ triggers are change tracking (dev.dbsnap.track): the source's, not the data's
-      if (row.type().equals("view") && row.sql() != null) {
-        after.add(row.sql());
+    // SQLite checks a view's or trigger's references only when it runs: one that names a table the
+    // export leaves out would restore, then fail every query or write that reaches it. Such objects
+    // are left out and listed (views first, as a view may rest on a left-out view).
+    Map<String, String> leftOut = new java.util.HashMap<>();
+    for (MasterRow r : master) {
+      if (r.type().equals("table")
+          && !r.name().startsWith("sqlite_")
+          && !carried.contains(r.name())) {
+        leftOut.put(r.name().toLowerCase(java.util.Locale.ROOT), r.name());
       }
     }
+    List<MasterRow> views = new ArrayList<>();
+    master.stream().filter(r -> r.type().equals("view") && r.sql() != null).forEach(views::add);
+    for (boolean changed = true; changed; ) {
+      changed = false;
+      for (java.util.Iterator<MasterRow> it = views.iterator(); it.hasNext(); ) {
+        MasterRow view = it.next();
+        String missing = firstName(view.sql(), leftOut);
+        if (missing != null) {
+          it.remove();
+          skipped.add(
+              new DatabaseSchema.Skipped(
+                  "view", view.name(), "it uses " + missing + ", which the export leaves out"));
+          leftOut.put(view.name().toLowerCase(java.util.Locale.ROOT), view.name());
+          changed = true;
+        }
+      }
+    }
+    java.util.Set<String> viewNames = new java.util.HashSet<>();
+    List<String> after = new ArrayList<>();
+    for (MasterRow view : views) {
+      viewNames.add(view.name());
+      after.add(view.sql());
+    }
     for (MasterRow row : master) {
+      // dbsnap_ triggers are change tracking (dev.dbsnap.track): the source's, not the data's
       if (row.type().equals("trigger")
           && row.sql() != null
           && !internal(row.name())
-          && (carried.contains(row.table()) || views.contains(row.table()))) {
-        after.add(row.sql());
+          && (carried.contains(row.table()) || viewNames.contains(row.table()))) {
+        String missing = firstName(row.sql(), leftOut);
+        if (missing == null) {
+          after.add(row.sql());
+        } else {
+          skipped.add(
+              new DatabaseSchema.Skipped(
+                  "trigger", row.name(), "it uses " + missing + ", which the export leaves out"));
+        }
       }
     }
     if (master.stream().anyMatch(r -> r.name().equals("sqlite_sequence"))) {
@@ -572,5 +605,73 @@ final class SqliteDialect implements Dialect {
         statement.close();
       }
     }
+  }
+
+  /**
+   * The first word or quoted identifier of {@code sql} that names one of {@code names} (keys in
+   * lower case), or null. String literals are passed over; a column that shares a left-out table's
+   * name counts too, which leaves the object out and says so rather than risking a broken one.
+   */
+  static String firstName(String sql, Map<String, String> names) {
+    if (names.isEmpty()) {
+      return null;
+    }
+    int i = 0;
+    int n = sql.length();
+    while (i < n) {
+      char c = sql.charAt(i);
+      if (c == '\'') {
+        int j = i + 1;
+        while (j < n) {
+          if (sql.charAt(j) == '\'') {
+            if (j + 1 < n && sql.charAt(j + 1) == '\'') {
+              j += 2;
+              continue;
+            }
+            break;
+          }
+          j++;
+        }
+        i = j + 1;
+      } else if (c == '"' || c == '`' || c == '[') {
+        char close = c == '[' ? ']' : c;
+        StringBuilder word = new StringBuilder();
+        int j = i + 1;
+        while (j < n) {
+          char d = sql.charAt(j);
+          if (d == close) {
+            if (close != ']' && j + 1 < n && sql.charAt(j + 1) == close) {
+              word.append(d);
+              j += 2;
+              continue;
+            }
+            break;
+          }
+          word.append(d);
+          j++;
+        }
+        String hit = names.get(word.toString().toLowerCase(java.util.Locale.ROOT));
+        if (hit != null) {
+          return hit;
+        }
+        i = j + 1;
+      } else if (Character.isLetter(c) || c == '_') {
+        int j = i + 1;
+        while (j < n
+            && (Character.isLetterOrDigit(sql.charAt(j))
+                || sql.charAt(j) == '_'
+                || sql.charAt(j) == '$')) {
+          j++;
+        }
+        String hit = names.get(sql.substring(i, j).toLowerCase(java.util.Locale.ROOT));
+        if (hit != null) {
+          return hit;
+        }
+        i = j;
+      } else {
+        i++;
+      }
+    }
+    return null;
   }
 }

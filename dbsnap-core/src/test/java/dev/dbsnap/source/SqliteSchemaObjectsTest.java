@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +33,48 @@ class SqliteSchemaObjectsTest {
       }
     }
     return db;
+  }
+
+  @Test
+  void views_and_triggers_that_use_a_table_left_out_are_left_out_and_listed() throws Exception {
+    Path db =
+        database(
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, title TEXT, note TEXT)",
+            "CREATE VIRTUAL TABLE items_fts USING fts5(title, content='items', content_rowid='id')",
+            "CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN"
+                + " INSERT INTO items_fts(rowid, title) VALUES (new.id, new.title); END",
+            "CREATE TRIGGER items_touch AFTER UPDATE ON items BEGIN"
+                + " UPDATE items SET note = 'items_fts is not named here' WHERE id = new.id; END",
+            "CREATE TABLE audit (id INTEGER, at TEXT)",
+            "CREATE TRIGGER items_audit AFTER DELETE ON items BEGIN"
+                + " INSERT INTO \"Audit\" VALUES (old.id, 'x'); END",
+            "CREATE VIEW recent AS SELECT * FROM audit",
+            "CREATE VIEW recent_items AS SELECT * FROM recent JOIN items USING (id)",
+            "CREATE VIEW titles AS SELECT title FROM items");
+    Source source = Source.parse(db.toString(), null, null);
+    DatabaseSchema schema;
+    try (Connection c = source.connect()) {
+      schema =
+          source
+              .dialect()
+              .introspect(
+                  c,
+                  new TableSelection(List.of(), List.of("items"), List.of()),
+                  SchemaOptions.DEFAULTS);
+    }
+    assertThat(schema.skipped())
+        .extracting(Object::toString)
+        .containsExactlyInAnyOrder(
+            "view recent: it uses audit, which the export leaves out",
+            "view recent_items: it uses recent, which the export leaves out",
+            "trigger items_ai: it uses items_fts, which the export leaves out",
+            "trigger items_audit: it uses audit, which the export leaves out");
+    assertThat(String.join("\n", schema.after()))
+        .contains("CREATE VIEW titles", "CREATE TRIGGER items_touch")
+        .doesNotContain("items_ai", "recent", "items_audit");
+
+    // the whole database leaves nothing out
+    assertThat(introspect(db, SchemaOptions.DEFAULTS).skipped()).isEmpty();
   }
 
   @Test
