@@ -132,6 +132,26 @@ final class PostgresGrants {
   }
 
   /**
+   * The {@code public} schema's privileges, when they differ from those the server gave it at
+   * initdb ({@code pg_init_privs}), as pg_dump carries them; nothing otherwise, so the target keeps
+   * its own default (which differs between server versions).
+   */
+  List<String> publicSchemaPrivileges() throws SQLException {
+    try (Statement st = graph.connection().createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT pg_catalog.pg_get_userbyid(n.nspowner),"
+                    + " CAST(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) AS text)"
+                    + " FROM pg_catalog.pg_namespace n WHERE n.nspname = 'public'"
+                    + " AND coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))"
+                    + " IS DISTINCT FROM (SELECT ip.initprivs FROM pg_catalog.pg_init_privs ip"
+                    + " WHERE ip.objoid = n.oid AND ip.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+                    + " AND ip.objsubid = 0)")) {
+      return rs.next() ? grants("SCHEMA public", rs.getString(1), rs.getString(2), "") : List.of();
+    }
+  }
+
+  /**
    * owner name, ACL text (null for the default), whether the owner cannot be set (identity
    * sequence).
    */

@@ -193,6 +193,9 @@ final class PostgresObjects {
     }
     after.addAll(grants.comments(commented));
     after.addAll(grants.ownersAndGrants(owned, options.owners(), options.privileges()));
+    if (whole && options.privileges() && schemas.contains("public")) {
+      after.addAll(grants.publicSchemaPrivileges());
+    }
 
     List<DatabaseSchema.Skipped> allSkipped = new ArrayList<>(base.skipped());
     allSkipped.addAll(skipped);

@@ -112,6 +112,9 @@ GRANT UPDATE (title) ON shop.notes TO dbsnap_reader;
 GRANT SELECT ON shop.order_totals TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION shop.touch() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION shop.touch() TO dbsnap_reader;
+-- the public schema's privileges changed from what initdb gave it
+REVOKE CREATE, USAGE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO dbsnap_reader;
 -- a grant by a role that holds the privilege WITH GRANT OPTION, not by the owner
 GRANT SELECT ON shop.scratch TO dbsnap_reader WITH GRANT OPTION;
 SET ROLE dbsnap_reader;
