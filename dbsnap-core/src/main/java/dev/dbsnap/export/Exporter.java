@@ -858,6 +858,10 @@ public final class Exporter {
     private final Dialect dialect;
     private final DatabaseSchema schema;
     private final List<Planned> plan;
+
+    /** Tables that turned out to need type tags after an untagged start: scanned from now on. */
+    private final java.util.Set<String> scanned = ConcurrentHashMap.newKeySet();
+
     private final Ledger ledger;
     private final long rowEstimate;
     private final java.util.concurrent.atomic.AtomicLong rowsTotal =
@@ -907,21 +911,40 @@ public final class Exporter {
         } catch (UploadGone e) {
           // The upload expired or was removed since the crash, and the object was not completed
           // from it: write the object again from its start.
-          return attempt(connection, index, object, null, uploads, consistent);
+          return fresh(connection, index, object, uploads, consistent);
         } catch (PartWriter.OverlapMismatch | TagsChanged e) {
           // The data before the boundary changed since the crash, or the rest of a table now
           // holds a value whose storage class needs a tag its first rows were written without:
           // write the object again from its start, so nothing of the old bytes survives, and drop
           // the old upload.
-          try {
-            store.resumeMultipart(object.key(), resume.uploadId()).abort();
-          } catch (DbsnapException gone) {
-            // already aborted or expired: nothing to drop
+          if (resume != null) {
+            try {
+              store.resumeMultipart(object.key(), resume.uploadId()).abort();
+            } catch (DbsnapException gone) {
+              // already aborted or expired: nothing to drop
+            }
           }
-          return attempt(connection, index, object, null, uploads, consistent);
+          return fresh(connection, index, object, uploads, consistent);
         }
       } finally {
         uploads.shutdownNow();
+      }
+    }
+
+    /**
+     * The object written from its start; once more when a table started untagged turns out to need
+     * tags, which the second attempt scans for first, so it cannot happen twice.
+     */
+    private Checkpoint.FinishedObject fresh(
+        Connection connection,
+        int index,
+        Planned object,
+        ExecutorService uploads,
+        Map<String, Boolean> consistent) {
+      try {
+        return attempt(connection, index, object, null, uploads, consistent);
+      } catch (TagsChanged e) {
+        return attempt(connection, index, object, null, uploads, consistent);
       }
     }
 
@@ -1013,9 +1036,11 @@ public final class Exporter {
         if (!ok) {
           // A job stopped because another failed goes the way of that failure.
           Throwable decisive = failed.get() != null ? failed.get() : failure;
+          // a resumed upload is dropped by writeObject before the object starts again; one this
+          // attempt started is dropped here
           if (keepsForResume(decisive)
               || failure instanceof PartWriter.OverlapMismatch
-              || failure instanceof TagsChanged) {
+              || failure instanceof TagsChanged && resume != null) {
             writer.abandon();
           } else {
             writer.abort();
@@ -1069,10 +1094,15 @@ public final class Exporter {
         long tableRows = startAfter == null ? 0 : rows.getOrDefault(table.displayName(), 0L);
         rows.put(table.displayName(), tableRows);
         consistent.merge(table.displayName(), startAfter == null, Boolean::logicalOr);
+        java.util.function.Predicate<Object[]> needsTag = null;
         if (tags) {
           if (startAfter == null) {
-            // in the read transaction of the rows, before the first of them
-            ledger.tag(table.displayName(), dialect.taggedColumns(connection, table));
+            needsTag = scanned.contains(table.displayName()) ? null : dialect.needsTag(table);
+            // in the read transaction of the rows, before the first of them: untagged while every
+            // value follows its column's type, else decided by a scan of the table
+            ledger.tag(
+                table.displayName(),
+                needsTag != null ? List.of() : dialect.taggedColumns(connection, table));
           } else {
             List<String> before = ledger.tagsOf(table.displayName());
             if (before == null) {
@@ -1085,6 +1115,7 @@ public final class Exporter {
             // The rest is written with the tags of the first rows; a column that needs a tag now
             // (the table changed since the crash) sends the table back to its start.
             if (!before.containsAll(dialect.taggedColumns(connection, table))) {
+              scanned.add(table.displayName());
               throw new TagsChanged();
             }
           }
@@ -1099,6 +1130,11 @@ public final class Exporter {
         int frameSize = options.frameSize();
         try (TableReader reader = dialect.openReader(connection, table, startAfter)) {
           while (reader.next()) {
+            if (needsTag != null && needsTag.test(reader.values())) {
+              // a value the untagged form would not bring back: the table starts again, scanned
+              scanned.add(table.displayName());
+              throw new TagsChanged();
+            }
             encoder.row(reader, buf);
             tableRows++;
             if (buf.size() >= FLUSH_BYTES) {

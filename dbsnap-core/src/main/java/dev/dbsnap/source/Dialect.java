@@ -66,6 +66,16 @@ public interface Dialect {
   }
 
   /**
+   * A test, row by row, of whether a value of {@code table} needs a type tag, for a table started
+   * with none: an export then reads the table once instead of scanning it first with {@link
+   * #taggedColumns}, and writes it again from its start, with the scanned tags, only when the test
+   * fires. Null when the tags can only be decided by that scan (or when nothing is ever tagged).
+   */
+  default java.util.function.Predicate<Object[]> needsTag(TableSchema table) {
+    return null;
+  }
+
+  /**
    * Keeps writers from committing while the read transactions of a parallel export start, so that
    * every one of them sees the same data; {@link WriterHold#release} lets them go once the last has
    * started. Called before {@link #beginSnapshot} of the first connection.

@@ -466,6 +466,43 @@ final class SqliteDialect implements Dialect {
     return tagged;
   }
 
+  /**
+   * {@link #offClass} for values as the reader gives them (Long, Double, String, byte[]); null for
+   * a table with a column without a declared type, whose integers need a range check the scan does
+   * better.
+   */
+  @Override
+  public java.util.function.Predicate<Object[]> needsTag(TableSchema table) {
+    List<Column> columns = table.columns();
+    Class<?>[] expected = new Class<?>[columns.size()];
+    for (int i = 0; i < expected.length; i++) {
+      String declared = columns.get(i).type().trim();
+      if (declared.isEmpty() || declared.equalsIgnoreCase("ANY")) {
+        return null;
+      }
+      expected[i] =
+          switch (affinity(declared)) {
+            case INTEGER -> Long.class;
+            case TEXT -> String.class;
+            case BYTES -> byte[].class;
+            case FLOAT -> Double.class;
+            default -> null; // NUMERIC: an integer or a finite real
+          };
+    }
+    return values -> {
+      for (int i = 0; i < expected.length; i++) {
+        Object v = values[i];
+        if (v != null
+            && (expected[i] != null
+                ? !expected[i].isInstance(v)
+                : !(v instanceof Long || v instanceof Double d && !d.isInfinite()))) {
+          return true;
+        }
+      }
+      return false;
+    };
+  }
+
   /** An SQL expression that is 1 when the column's value needs a tag, else 0 or NULL. */
   private String offClass(Column column) {
     String c = quote(column.name());
