@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -53,6 +54,9 @@ final class PostgresObjects {
   private final TableSelection selection;
   private final SchemaOptions options;
   private final List<DatabaseSchema.Skipped> skipped = new ArrayList<>();
+
+  /** Per exported relation, read with its oid: relpersistence, and reloptions joined. */
+  private final Map<Ref, String[]> relationOptions = new HashMap<>();
 
   private PostgresObjects(Connection connection, TableSelection selection, SchemaOptions options)
       throws SQLException {
@@ -247,19 +251,33 @@ final class PostgresObjects {
 
   private Map<Ref, TableSchema> tableRefs(List<TableSchema> tables) throws SQLException {
     Map<Ref, TableSchema> out = new LinkedHashMap<>();
+    if (tables.isEmpty()) {
+      return out;
+    }
+    List<String> schemas = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (TableSchema t : tables) {
+      schemas.add(t.schema());
+      names.add(t.name());
+    }
+    // one round trip for every table, with what tableOptions needs
     try (PreparedStatement st =
         graph
             .connection()
             .prepareStatement(
-                "SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                    + " WHERE n.nspname = ? AND c.relname = ?")) {
-      for (TableSchema t : tables) {
-        st.setString(1, t.schema());
-        st.setString(2, t.name());
-        try (ResultSet rs = st.executeQuery()) {
-          if (rs.next()) {
-            out.put(new Ref(graph.catalog("pg_class"), rs.getLong(1)), t);
-          }
+                "SELECT x.ord, c.oid, c.relpersistence,"
+                    + " pg_catalog.array_to_string(c.reloptions, ', ')"
+                    + " FROM unnest(CAST(? AS text[]), CAST(? AS text[])) WITH ORDINALITY x(nsp, rel, ord)"
+                    + " JOIN pg_catalog.pg_namespace n ON n.nspname = x.nsp"
+                    + " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel"
+                    + " ORDER BY x.ord")) {
+      st.setArray(1, graph.names(schemas));
+      st.setArray(2, graph.names(names));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          Ref ref = new Ref(graph.catalog("pg_class"), rs.getLong(2));
+          out.put(ref, tables.get((int) rs.getLong(1) - 1));
+          relationOptions.put(ref, new String[] {rs.getString(3), rs.getString(4)});
         }
       }
     }
@@ -606,23 +624,10 @@ final class PostgresObjects {
   }
 
   /** UNLOGGED and storage parameters ({@code WITH (fillfactor = 70)}) onto each CREATE TABLE. */
-  private List<TableSchema> tableOptions(List<TableSchema> all, Map<Ref, TableSchema> tables)
-      throws SQLException {
-    Map<TableSchema, String[]> options = new LinkedHashMap<>();
-    try (PreparedStatement st =
-        graph
-            .connection()
-            .prepareStatement(
-                "SELECT c.relpersistence, pg_catalog.array_to_string(c.reloptions, ', ')"
-                    + " FROM pg_catalog.pg_class c WHERE c.oid = ?")) {
-      for (Map.Entry<Ref, TableSchema> t : tables.entrySet()) {
-        st.setLong(1, t.getKey().objId());
-        try (ResultSet rs = st.executeQuery()) {
-          if (rs.next()) {
-            options.put(t.getValue(), new String[] {rs.getString(1), rs.getString(2)});
-          }
-        }
-      }
+  private List<TableSchema> tableOptions(List<TableSchema> all, Map<Ref, TableSchema> tables) {
+    Map<TableSchema, String[]> options = new HashMap<>();
+    for (Map.Entry<Ref, TableSchema> t : tables.entrySet()) {
+      options.put(t.getValue(), relationOptions.get(t.getKey()));
     }
     List<TableSchema> out = new ArrayList<>();
     for (TableSchema t : all) {
