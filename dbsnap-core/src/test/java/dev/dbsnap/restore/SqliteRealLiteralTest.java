@@ -103,14 +103,7 @@ class SqliteRealLiteralTest {
         .isTrue();
     Path exportDir = SqliteRoundTripTest.export(source, Format.SQL, Compression.NONE, out);
     Path restored = out.resolve("shell.db");
-    Process p =
-        new ProcessBuilder("sqlite3", restored.toString())
-            .redirectInput(exportDir.resolve("dump.sql").toFile())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(output).isZero();
-    assertThat(output).isEmpty();
+    SqliteRoundTripTest.sqlite3(exportDir.resolve("dump.sql"), restored);
     assertThat(mismatches(restored)).isZero();
   }
 

@@ -160,14 +160,7 @@ class SqliteRoundTripTest {
     assumeThat(onPath("sqlite3")).as("sqlite3 is not installed; .ci/run installs it").isTrue();
     Path exportDir = export(source, Format.SQL, Compression.NONE, out);
     Path newDb = out.resolve("shell.db");
-    Process p =
-        new ProcessBuilder("sqlite3", newDb.toString())
-            .redirectInput(exportDir.resolve("dump.sql").toFile())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(output).isZero();
-    assertThat(output).isEmpty();
+    sqlite3(exportDir.resolve("dump.sql"), newDb);
     Source restored = Source.parse(newDb.toString(), null, null);
     assertThat(TableContents.of(restored, TableSelection.ALL))
         .isEqualTo(TableContents.of(source, TableSelection.ALL));
@@ -212,6 +205,20 @@ class SqliteRoundTripTest {
           .as(format.name())
           .isEqualTo(TableContents.of(doubles, TableSelection.ALL));
     }
+  }
+
+  /**
+   * Runs {@code script} through the system {@code sqlite3} into {@code db}: no error, no output.
+   */
+  static void sqlite3(Path script, Path db) throws Exception {
+    Process p =
+        new ProcessBuilder("sqlite3", db.toString())
+            .redirectInput(script.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(output).isZero();
+    assertThat(output).isEmpty();
   }
 
   static boolean onPath(String command) {
