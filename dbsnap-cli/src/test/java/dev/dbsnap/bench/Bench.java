@@ -26,10 +26,12 @@ import java.util.stream.Stream;
  * The dbsnap benchmark: times dbsnap dumps against the databases' own tools (psql \copy, pg_dump,
  * sqlite3) on the same table, and measures dbsnap's peak memory on a 10M-row table.
  *
- * <p>Every dbsnap dump runs in its own JVM ({@link BenchDump}) so start-up counts, like a real
- * {@code dbsnap dump}. Runs alternate dbsnap/tool after one untimed warm-up of each; the median of
- * the timed runs is reported. Extra JVM options for the dbsnap runs (say, to record a flight
- * recording) can be given in the environment variable BENCH_JAVA_OPTS.
+ * <p>Every dbsnap dump runs in its own process so start-up counts: {@code bin/dbsnap dump}, as
+ * users run it (on a JDK 25 with its AOT cache when one is installed), or with {@code --plain-java}
+ * this JVM's java on the packaged jar ({@link BenchDump} when no jar was built). Runs alternate
+ * dbsnap/tool after one untimed warm-up of each; the median of the timed runs is reported. Extra
+ * JVM options for the dbsnap runs (say, to record a flight recording) can be given in the
+ * environment variable BENCH_JAVA_OPTS.
  *
  * <p>Cases: PostgreSQL csv against {@code psql \copy}, sql against {@code pg_dump}, jsonl (reported
  * against {@code psql \copy}), csv with zstd against the same dump uncompressed; SQLite csv and sql
@@ -41,7 +43,7 @@ import java.util.stream.Stream;
  * (rebuild the databases), {@code --big} (also the 10M-row memory and linearity runs), {@code
  * --big-rows N} (default 10,000,000), {@code --only pg|sqlite}, {@code --cases
  * pg-csv,pg-sql,pg-jsonl,pg-csv-zstd,pg-jobs,sqlite-csv,sqlite-sql}, {@code --work DIR} (default
- * target/bench).
+ * target/bench), {@code --plain-java}.
  */
 public final class Bench {
   private static final String TABLE = "bench_events";
@@ -59,6 +61,10 @@ public final class Bench {
   private final boolean big;
   private final String only;
   private final List<String> cases;
+
+  /** Whether dbsnap runs on this JVM's java instead of through {@code bin/dbsnap}. */
+  private final boolean plainJava;
+
   private EmbeddedPostgres pg;
   private final List<Result> results = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
@@ -72,6 +78,7 @@ public final class Bench {
     this.fresh = opts.containsKey("fresh");
     this.big = opts.containsKey("big");
     this.only = opts.getOrDefault("only", "");
+    this.plainJava = opts.containsKey("plain-java");
     this.cases = opts.containsKey("cases") ? List.of(opts.get("cases").split(",")) : null;
   }
 
@@ -84,7 +91,7 @@ public final class Bench {
       }
       String name = a.substring(2);
       switch (name) {
-        case "fresh", "big" -> opts.put(name, "true");
+        case "fresh", "big", "plain-java" -> opts.put(name, "true");
         case "rows", "runs", "big-rows", "only", "cases", "work" -> {
           if (i + 1 >= args.length) {
             usage(a + " needs a value");
@@ -100,7 +107,7 @@ public final class Bench {
   private static void usage(String problem) {
     System.err.println(problem);
     System.err.println(
-        "usage: bench/run [--rows N] [--runs N] [--fresh] [--big] [--big-rows N] [--only pg|sqlite] [--cases pg-csv,...] [--work DIR]");
+        "usage: bench/run [--rows N] [--runs N] [--fresh] [--big] [--big-rows N] [--only pg|sqlite] [--cases pg-csv,...] [--work DIR] [--plain-java]");
     System.exit(2);
   }
 
@@ -383,6 +390,9 @@ public final class Bench {
     return help.contains("--jobs");
   }
 
+  /** The launcher users run, which the timed runs go through unless {@code --plain-java}. */
+  private static final Path LAUNCHER = Path.of("bin/dbsnap").toAbsolutePath();
+
   private static Path jar() {
     return Path.of(System.getProperty("dbsnap.jar", "dbsnap-cli/target/dbsnap.jar"));
   }
@@ -414,18 +424,28 @@ public final class Bench {
     return () -> {
       Path dir = out.resolve("dbsnap");
       deleteTree(dir.resolve(exportId));
-      // As bin/dbsnap runs it: the packaged jar with the launcher's default heap bound.
-      List<String> cmd =
-          javaCommand(
-              jvmOptions.length > 0
-                  ? Arrays.asList(jvmOptions)
-                  : List.of("-Xmx256m", "-XX:+UseSerialGC"));
+      List<String> options =
+          jvmOptions.length > 0
+              ? Arrays.asList(jvmOptions)
+              : List.of("-Xmx256m", "-XX:+UseSerialGC"); // the launcher's defaults
+      Map<String, String> env = new java.util.HashMap<>();
+      List<String> cmd;
       Path jar = jar();
+      if (!plainJava && Files.isRegularFile(jar) && Files.isExecutable(LAUNCHER)) {
+        // As users run it: bin/dbsnap picks the JDK (a newer one with its AOT cache when
+        // installed) and takes the JVM options from DBSNAP_JAVA_OPTS.
+        List<String> java = javaCommand(options);
+        env.put("DBSNAP_JAVA_OPTS", String.join(" ", java.subList(1, java.size())));
+        cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
+      } else {
+        cmd = javaCommand(options);
+        if (Files.isRegularFile(jar)) {
+          cmd.addAll(List.of("-jar", jar.toString()));
+        }
+      }
       if (Files.isRegularFile(jar)) {
         cmd.addAll(
             List.of(
-                "-jar",
-                jar.toString(),
                 "dump",
                 "--source",
                 source,
@@ -455,7 +475,7 @@ public final class Bench {
       Run r =
           timed(
               cmd,
-              Map.of(),
+              env,
               out.resolve("dbsnap-" + exportId + ".log").toFile(),
               out.resolve("dbsnap-" + exportId + ".err").toFile());
       return new Run(r.seconds, r.rssKib, size(dir.resolve(exportId)), r.exit);

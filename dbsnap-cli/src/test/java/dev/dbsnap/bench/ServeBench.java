@@ -275,7 +275,10 @@ public final class ServeBench {
     // otherwise
     String opts =
         System.getenv()
-            .getOrDefault("DBSNAP_JAVA_OPTS", "-Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=5");
+            .getOrDefault(
+                "DBSNAP_JAVA_OPTS",
+                "-Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=5 -XX:ThreadPriorityPolicy=1"
+                    + " -XX:JavaPriority1_To_OSPriority=19");
     List<String> cmd =
         new ArrayList<>(
             List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));

@@ -253,6 +253,13 @@ public final class SnapshotCache implements AutoCloseable {
       // Leaves the map before it completes, so no caller arriving after the end joins it.
       executor.execute(
           () -> {
+            // Builds yield the CPU to hits: the thread, and the upload and hashing threads it
+            // starts (they inherit it), run at the lowest priority while building. The JVM maps
+            // that to a higher nice value only under -XX:ThreadPriorityPolicy=1, as `dbsnap serve`
+            // runs; elsewhere it changes nothing.
+            Thread self = Thread.currentThread();
+            int priority = self.getPriority();
+            self.setPriority(Thread.MIN_PRIORITY);
             try {
               Snapshot s = coordinate(build, tracked, sourceName, source, name, options);
               inFlight.remove(build, fresh);
@@ -260,6 +267,8 @@ public final class SnapshotCache implements AutoCloseable {
             } catch (Throwable t) {
               inFlight.remove(build, fresh);
               fresh.completeExceptionally(t);
+            } finally {
+              self.setPriority(priority);
             }
           });
     }

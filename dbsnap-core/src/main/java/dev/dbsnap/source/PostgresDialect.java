@@ -17,6 +17,7 @@ import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
 import org.postgresql.PGResultSetMetaData;
 import org.postgresql.PGStatement;
+import org.postgresql.copy.CopyOut;
 
 /**
  * PostgreSQL: one REPEATABLE READ, READ ONLY transaction per run, catalog introspection, keyset
@@ -132,6 +133,8 @@ final class PostgresDialect implements Dialect {
   TableReader openReader(
       Connection connection, TableSchema table, List<Object> afterKey, boolean text)
       throws SQLException {
+    // The rows as COPY streams them when their text can be handed out as it comes (see readsText)
+    boolean copy = text && utf8(connection);
     StringBuilder sql = new StringBuilder("SELECT ");
     List<Column> columns = table.columns();
     for (int i = 0; i < columns.size(); i++) {
@@ -172,8 +175,14 @@ final class PostgresDialect implements Dialect {
             right.append(", ");
           }
           left.append(quoteIdent(key.get(i)));
-          // The key travels as the column's text form; casting it back restores it exactly.
-          right.append("CAST(? AS ").append(columns.get(keyIndexes[i]).type()).append(')');
+          // The key travels as the column's text form; casting it back restores it exactly. COPY
+          // takes no parameters, so there it is a literal.
+          right
+              .append("CAST(")
+              .append(copy ? stringLiteral(keyText(afterKey.get(i))) : "?")
+              .append(" AS ")
+              .append(columns.get(keyIndexes[i]).type())
+              .append(')');
         }
         sql.append(" WHERE (").append(left).append(") > (").append(right).append(')');
       }
@@ -188,6 +197,27 @@ final class PostgresDialect implements Dialect {
       throw new DbsnapException(
           ErrorCode.RESUME_FAILED,
           "table " + table.displayName() + " has no primary key and cannot resume inside itself");
+    }
+    if (copy) {
+      try (Statement st = connection.createStatement()) {
+        st.execute("SAVEPOINT " + PostgresTableReader.SAVEPOINT);
+      }
+      CopyOut out;
+      try {
+        out =
+            connection
+                .unwrap(PGConnection.class)
+                .getCopyAPI()
+                .copyOut("COPY (" + sql + ") TO STDOUT");
+      } catch (SQLException | RuntimeException e) {
+        try (Statement st = connection.createStatement()) {
+          st.execute("ROLLBACK TO SAVEPOINT " + PostgresTableReader.SAVEPOINT);
+        } catch (SQLException again) {
+          e.addSuppressed(again);
+        }
+        throw e;
+      }
+      return PostgresTableReader.copying(connection, out, columns, keyed ? keyIndexes : null);
     }
     PreparedStatement statement =
         connection.prepareStatement(
@@ -218,8 +248,7 @@ final class PostgresDialect implements Dialect {
    * bytes it was given and converts nothing.
    */
   private static boolean readsText(Connection connection, ResultSet rows) throws SQLException {
-    String encoding = connection.unwrap(PGConnection.class).getParameterStatus("server_encoding");
-    if (encoding == null || encoding.equalsIgnoreCase("SQL_ASCII")) {
+    if (!utf8(connection)) {
       return false;
     }
     java.sql.ResultSetMetaData meta = rows.getMetaData();
@@ -230,6 +259,17 @@ final class PostgresDialect implements Dialect {
       }
     }
     return true;
+  }
+
+  /** Whether the server checks that its text is valid in its encoding (all but SQL_ASCII). */
+  private static boolean utf8(Connection connection) throws SQLException {
+    String encoding = connection.unwrap(PGConnection.class).getParameterStatus("server_encoding");
+    return encoding != null && !encoding.equalsIgnoreCase("SQL_ASCII");
+  }
+
+  /** A string literal that reads the same whatever standard_conforming_strings says. */
+  private static String stringLiteral(String value) {
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
   }
 
   private static String keyText(Object value) {

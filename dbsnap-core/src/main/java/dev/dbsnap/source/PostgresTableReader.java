@@ -1,12 +1,19 @@
 package dev.dbsnap.source;
 
+import dev.dbsnap.DbsnapException;
+import dev.dbsnap.ErrorCode;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
 
 /**
  * Streams a PostgreSQL result set as dbsnap values; the connection must not autocommit.
@@ -15,6 +22,12 @@ import java.util.List;
  * text-format result is the raw UTF-8 without decoding), so encoders that copy text need no String;
  * {@link #values()} decodes them into the same objects the typed getters give. bytea is the
  * exception: its {@code getBytes} is the decoded value, which is what encoders use.
+ *
+ * <p>Or it streams {@code COPY (query) TO STDOUT} ({@link #copying}): the same text, one message
+ * per row, which the server sends without waiting for the client to ask for the next batch, so the
+ * database produces rows while dbsnap encodes them. The fields are split and unescaped here; the
+ * query runs inside a savepoint, so that a reader closed before its end can cancel the COPY and
+ * leave the read transaction (and its snapshot) usable.
  */
 final class PostgresTableReader implements TableReader {
   private static final int INTEGER = 0;
@@ -24,8 +37,18 @@ final class PostgresTableReader implements TableReader {
   private static final int BYTES = 4;
   private static final int STRING = 5;
 
+  /** Names the savepoint a COPY runs in. */
+  static final String SAVEPOINT = "dbsnap_read";
+
   private final PreparedStatement statement;
   private final ResultSet rows;
+
+  /** The COPY this reader streams, or null when it reads {@link #rows}. */
+  private final CopyOut copy;
+
+  /** The connection of {@link #copy}, for its savepoint. */
+  private final Connection connection;
+
   private final int[] kinds;
 
   /** Zero-based positions of the key columns, or null for a table without a key. */
@@ -50,8 +73,30 @@ final class PostgresTableReader implements TableReader {
       List<Column> columns,
       int[] keyIndexes,
       boolean text) {
+    this(statement, rows, null, null, columns, keyIndexes, text);
+  }
+
+  /**
+   * A reader of {@code COPY (query) TO STDOUT} in text format, started inside savepoint {@link
+   * #SAVEPOINT} on {@code connection}.
+   */
+  static PostgresTableReader copying(
+      Connection connection, CopyOut copy, List<Column> columns, int[] keyIndexes) {
+    return new PostgresTableReader(null, null, copy, connection, columns, keyIndexes, true);
+  }
+
+  private PostgresTableReader(
+      PreparedStatement statement,
+      ResultSet rows,
+      CopyOut copy,
+      Connection connection,
+      List<Column> columns,
+      int[] keyIndexes,
+      boolean text) {
     this.statement = statement;
     this.rows = rows;
+    this.copy = copy;
+    this.connection = connection;
     this.keyIndexes = keyIndexes;
     this.kinds = new int[columns.size()];
     for (int i = 0; i < kinds.length; i++) {
@@ -71,6 +116,15 @@ final class PostgresTableReader implements TableReader {
 
   @Override
   public boolean next() throws SQLException {
+    if (copy != null) {
+      byte[] line = copy.readFromCopy();
+      if (line == null) {
+        return false;
+      }
+      split(line);
+      decoded = false;
+      return true;
+    }
     if (!rows.next()) {
       return false;
     }
@@ -104,6 +158,109 @@ final class PostgresTableReader implements TableReader {
       }
     }
     return true;
+  }
+
+  /**
+   * One row of COPY's text format into {@link #raw}: fields separated by tabs, {@code \N} for NULL,
+   * and backslash escapes for backslash, tab, newline, carriage return, backspace, form feed and
+   * vertical tab (COPY TO writes no other), ending in a newline.
+   */
+  private void split(byte[] line) {
+    byte[][] r = raw;
+    int end = line.length - 1;
+    if (end < 0 || line[end] != '\n') {
+      throw malformed("a row that does not end in a newline");
+    }
+    int pos = 0;
+    for (int i = 0; i < r.length; i++) {
+      if (pos > end) {
+        throw malformed("a row of " + i + " fields");
+      }
+      int start = pos;
+      boolean escaped = false;
+      while (pos < end) {
+        byte b = line[pos];
+        if (b == '\t') {
+          break;
+        }
+        if (b == '\\') {
+          escaped = true;
+          pos++;
+        }
+        pos++;
+      }
+      if (pos > end) {
+        throw malformed("a field that ends in a lone backslash");
+      }
+      if (!escaped) {
+        r[i] = Arrays.copyOfRange(line, start, pos);
+      } else if (pos - start == 2 && line[start + 1] == 'N') {
+        r[i] = null;
+      } else {
+        r[i] = unescape(line, start, pos);
+      }
+      pos++; // the tab or the newline
+    }
+    if (pos != line.length) {
+      throw malformed("a row of more than " + r.length + " fields");
+    }
+  }
+
+  private static byte[] unescape(byte[] line, int from, int to) {
+    byte[] out = new byte[to - from];
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      byte b = line[i];
+      if (b == '\\') {
+        b =
+            switch (line[++i]) {
+              case 'b' -> 8;
+              case 'f' -> 12;
+              case 'n' -> '\n';
+              case 'r' -> '\r';
+              case 't' -> '\t';
+              case 'v' -> 11;
+              default -> line[i]; // the backslash itself, or any escaped character
+            };
+      }
+      out[n++] = b;
+    }
+    return Arrays.copyOf(out, n);
+  }
+
+  private static DbsnapException malformed(String what) {
+    return new DbsnapException(
+        ErrorCode.SOURCE_READ_FAILED, "PostgreSQL's COPY sent " + what + "; cannot read it");
+  }
+
+  /** bytea's text form: {@code \x} and hex digits, or the older escape form. */
+  private static byte[] bytea(byte[] text) {
+    if (text.length >= 2 && text[0] == '\\' && text[1] == 'x') {
+      byte[] out = new byte[(text.length - 2) / 2];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = (byte) (hex(text[2 + 2 * i]) << 4 | hex(text[3 + 2 * i]));
+      }
+      return out;
+    }
+    byte[] out = new byte[text.length];
+    int n = 0;
+    for (int i = 0; i < text.length; i++) {
+      byte b = text[i];
+      if (b == '\\') {
+        if (text[i + 1] == '\\') {
+          i++;
+        } else {
+          b = (byte) ((text[i + 1] - '0') << 6 | (text[i + 2] - '0') << 3 | (text[i + 3] - '0'));
+          i += 3;
+        }
+      }
+      out[n++] = b;
+    }
+    return Arrays.copyOf(out, n);
+  }
+
+  private static int hex(byte b) {
+    return b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
   }
 
   /** numeric text is plain decimal, except the special values PostgreSQL 14 added. */
@@ -146,6 +303,7 @@ final class PostgresTableReader implements TableReader {
   @Override
   public byte[] text(int column) {
     if (raw == null || kinds[column] == BYTES) {
+      // (a COPY reader holds bytea as its text form, which callers of text() do not expect)
       throw new UnsupportedOperationException(
           "column " + (column + 1) + " has no text form in this reader");
     }
@@ -171,7 +329,7 @@ final class PostgresTableReader implements TableReader {
       case DECIMAL -> decimal(new String(b, StandardCharsets.ISO_8859_1));
       case FLOAT -> floating(new String(b, StandardCharsets.ISO_8859_1));
       case BOOLEAN -> b.length == 1 && b[0] == 't';
-      case BYTES -> b;
+      case BYTES -> copy != null ? bytea(b) : b;
       default -> new String(b, StandardCharsets.UTF_8);
     };
   }
@@ -183,13 +341,39 @@ final class PostgresTableReader implements TableReader {
     }
     List<Object> key = new ArrayList<>(keyIndexes.length);
     for (int index : keyIndexes) {
-      key.add(rows.getString(index + 1));
+      key.add(copy != null ? textOf(index) : rows.getString(index + 1));
     }
     return key;
   }
 
+  /** A value's text as {@code getString} gives it (bytea as {@code \x} and hex digits). */
+  private String textOf(int column) {
+    byte[] b = raw[column];
+    return b == null ? null : new String(b, StandardCharsets.UTF_8);
+  }
+
   @Override
   public void close() throws SQLException {
+    if (copy != null) {
+      boolean early = copy.isActive();
+      if (early) {
+        // Stops the server sending the rest: the COPY then fails, which aborts the savepoint only.
+        // The driver's cancelCopy leaves the rest of the answer unread for a COPY TO, so this reads
+        // it up to the error (or the end, if the COPY finished before the cancel reached it).
+        connection.unwrap(PGConnection.class).cancelQuery();
+        try {
+          while (copy.readFromCopy() != null) {
+            // discarded
+          }
+        } catch (SQLException cancelled) {
+          // expected: the server's answer to the cancel
+        }
+      }
+      try (Statement st = connection.createStatement()) {
+        st.execute((early ? "ROLLBACK TO SAVEPOINT " : "RELEASE SAVEPOINT ") + SAVEPOINT);
+      }
+      return;
+    }
     try {
       rows.close();
     } finally {

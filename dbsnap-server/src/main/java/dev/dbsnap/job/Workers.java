@@ -55,6 +55,9 @@ final class Workers {
       String owner = processId + ":w" + i;
       Thread t = new Thread(() -> loop(owner), "dbsnap-worker-" + i);
       t.setDaemon(true);
+      // Exports yield the CPU to API requests and lease heartbeats (see SnapshotCache): their
+      // threads inherit this priority, which `dbsnap serve` maps to a higher nice value.
+      t.setPriority(Thread.MIN_PRIORITY);
       threads.add(t);
       t.start();
     }
