@@ -49,6 +49,11 @@ final class PostgresTableReader implements TableReader {
   /** The connection of {@link #copy}, for its savepoint. */
   private final Connection connection;
 
+  /** Whether the COPY ended with its last row, or failed while reading. */
+  private boolean finished;
+
+  private boolean failed;
+
   private final int[] kinds;
 
   /** Zero-based positions of the key columns, or null for a table without a key. */
@@ -117,8 +122,15 @@ final class PostgresTableReader implements TableReader {
   @Override
   public boolean next() throws SQLException {
     if (copy != null) {
-      byte[] line = copy.readFromCopy();
+      byte[] line;
+      try {
+        line = copy.readFromCopy();
+      } catch (SQLException e) {
+        failed = true;
+        throw e;
+      }
       if (line == null) {
+        finished = true;
         return false;
       }
       split(line);
@@ -355,22 +367,29 @@ final class PostgresTableReader implements TableReader {
   @Override
   public void close() throws SQLException {
     if (copy != null) {
-      boolean early = copy.isActive();
-      if (early) {
-        // Stops the server sending the rest: the COPY then fails, which aborts the savepoint only.
-        // The driver's cancelCopy leaves the rest of the answer unread for a COPY TO, so this reads
-        // it up to the error (or the end, if the COPY finished before the cancel reached it).
+      if (copy.isActive() && !failed) {
+        // Closed before the end: stops the server sending the rest, so the COPY fails, which
+        // aborts the savepoint only. The driver's cancelCopy leaves the rest of the answer unread
+        // for a COPY TO, so this reads it up to the error (or to the end, if the COPY finished
+        // before the cancel reached it).
         connection.unwrap(PGConnection.class).cancelQuery();
         try {
           while (copy.readFromCopy() != null) {
             // discarded
           }
+          finished = true;
         } catch (SQLException cancelled) {
           // expected: the server's answer to the cancel
         }
       }
+      if (copy.isActive()) {
+        // The connection broke during the COPY. The driver keeps it reserved for the COPY, and
+        // any statement would wait for it forever: closed, whatever comes next fails at once.
+        connection.close();
+        return;
+      }
       try (Statement st = connection.createStatement()) {
-        st.execute((early ? "ROLLBACK TO SAVEPOINT " : "RELEASE SAVEPOINT ") + SAVEPOINT);
+        st.execute((finished ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ") + SAVEPOINT);
       }
       return;
     }

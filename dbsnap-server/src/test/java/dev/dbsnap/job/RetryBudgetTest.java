@@ -38,7 +38,12 @@ class RetryBudgetTest {
   /** Small parts, so that a table of a few MB needs many of them. */
   private static final int SMALL_PARTS = 32 * 1024;
 
-  private static final int ROWS = 15_000;
+  /**
+   * About 10 MB of rows. They stream (COPY), and a killed session is noticed only once the rows
+   * already on their way are read: on loopback the server's socket buffer alone holds a megabyte or
+   * more, so the table must be several times that for every attempt to be cut short.
+   */
+  private static final int ROWS = 150_000;
 
   @TempDir Path dir;
 
