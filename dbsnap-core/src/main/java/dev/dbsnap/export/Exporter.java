@@ -1094,7 +1094,7 @@ public final class Exporter {
         long tableRows = startAfter == null ? 0 : rows.getOrDefault(table.displayName(), 0L);
         rows.put(table.displayName(), tableRows);
         consistent.merge(table.displayName(), startAfter == null, Boolean::logicalOr);
-        java.util.function.Predicate<Object[]> needsTag = null;
+        java.util.function.Predicate<TableReader> needsTag = null;
         if (tags) {
           if (startAfter == null) {
             needsTag = scanned.contains(table.displayName()) ? null : dialect.needsTag(table);
@@ -1130,7 +1130,7 @@ public final class Exporter {
         int frameSize = options.frameSize();
         try (TableReader reader = dialect.openReader(connection, table, startAfter)) {
           while (reader.next()) {
-            if (needsTag != null && needsTag.test(reader.values())) {
+            if (needsTag != null && needsTag.test(reader)) {
               // a value the untagged form would not bring back: the table starts again, scanned
               scanned.add(table.displayName());
               throw new TagsChanged();

@@ -65,8 +65,27 @@ final class CsvEncoder implements RowEncoder {
    */
   @Override
   public void row(TableReader reader, ByteBuf out) {
-    if (!reader.hasText() || tagged != null) {
+    if (tagged != null) {
       row(reader.values(), out);
+      return;
+    }
+    if (!reader.hasText()) {
+      // value by value; text the reader holds as UTF-8 (SQLite) is quoted without a String
+      for (int i = 0; i < kinds.length; i++) {
+        if (i > 0) {
+          out.write(',');
+        }
+        byte[] u = reader.utf8(i);
+        if (u != null) {
+          text(out, u);
+        } else {
+          Object v = reader.value(i);
+          if (v != null) {
+            value(out, v);
+          }
+        }
+      }
+      out.write('\r').write('\n');
       return;
     }
     ValueKind[] k = kinds;
@@ -131,27 +150,34 @@ final class CsvEncoder implements RowEncoder {
       }
       if (tagged != null && tagged[i]) {
         tagged(out, v);
-      } else if (v instanceof String s) {
-        text(out, s);
-      } else if (v instanceof Long l) {
-        out.decimal(l);
-      } else if (v instanceof Double d) {
-        out.ascii(Numbers.doubleText(d));
-      } else if (v instanceof BigDecimal d) {
-        out.ascii(d.toPlainString());
-      } else if (v instanceof Boolean b) {
-        out.ascii(b ? "true" : "false");
-      } else if (v instanceof byte[] b) {
-        if (b.length == 0) {
-          out.write('"').write('"'); // empty, not NULL
-        } else {
-          out.base64(b);
-        }
       } else {
-        text(out, v.toString());
+        value(out, v);
       }
     }
     out.write('\r').write('\n');
+  }
+
+  /** An untagged value that is not NULL. */
+  private static void value(ByteBuf out, Object v) {
+    if (v instanceof String s) {
+      text(out, s);
+    } else if (v instanceof Long l) {
+      out.decimal(l);
+    } else if (v instanceof Double d) {
+      out.ascii(Numbers.doubleText(d));
+    } else if (v instanceof BigDecimal d) {
+      out.ascii(d.toPlainString());
+    } else if (v instanceof Boolean b) {
+      out.ascii(b ? "true" : "false");
+    } else if (v instanceof byte[] b) {
+      if (b.length == 0) {
+        out.write('"').write('"'); // empty, not NULL
+      } else {
+        out.base64(b);
+      }
+    } else {
+      text(out, v.toString());
+    }
   }
 
   /** A value of a tagged column: its storage class, a colon, and the value's plain form. */

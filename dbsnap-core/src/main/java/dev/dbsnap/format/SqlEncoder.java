@@ -170,13 +170,49 @@ final class SqlEncoder implements RowEncoder {
     }
   }
 
+  /** {@link #row(Object[], ByteBuf)} for SQLite, with text the reader holds as UTF-8 copied. */
+  private void sqliteRow(TableReader reader, ByteBuf out) {
+    if (rowsInStatement == 0) {
+      out.write(insertHead);
+    } else {
+      out.write(',').write('\n');
+    }
+    out.write('(');
+    boolean first = true;
+    Column[] cols = columns;
+    for (int i = 0; i < cols.length; i++) {
+      if (skip[i]) {
+        continue;
+      }
+      if (!first) {
+        out.write(',');
+      }
+      first = false;
+      byte[] u = reader.utf8(i);
+      if (u != null) {
+        SqliteLiterals.text(out, u);
+      } else {
+        literals.write(out, reader.value(i), cols[i]);
+      }
+    }
+    out.write(')');
+    if (++rowsInStatement == rowsPerInsert) {
+      out.write(';').write('\n');
+      rowsInStatement = 0;
+    }
+  }
+
   /**
    * The same bytes as {@link #row(Object[], ByteBuf)}; on PostgreSQL from the server's text where
    * {@link PostgresLiterals#writeText} can copy it.
    */
   @Override
   public void row(TableReader reader, ByteBuf out) {
-    if (!reader.hasText() || schema.dialect() != DialectKind.POSTGRESQL) {
+    if (schema.dialect() == DialectKind.SQLITE) {
+      sqliteRow(reader, out);
+      return;
+    }
+    if (!reader.hasText()) {
       row(reader.values(), out);
       return;
     }

@@ -225,6 +225,34 @@ final class SqliteLiterals implements SqlLiterals {
     out.write(')');
   }
 
+  /** {@link #text(ByteBuf, String)} for the UTF-8 bytes of a string. */
+  static void text(ByteBuf out, byte[] s) {
+    int special = nextSpecial(s, 0);
+    if (special < 0) {
+      out.write('\'').writeDoubling(s, 0, s.length, (byte) '\'').write('\'');
+      return;
+    }
+    out.write('(');
+    int from = 0;
+    while (special >= 0) {
+      out.write('\'').writeDoubling(s, from, special - from, (byte) '\'').write('\'');
+      out.ascii("||char(").decimal(s[special]).ascii(")||");
+      from = special + 1;
+      special = nextSpecial(s, from);
+    }
+    out.write('\'').writeDoubling(s, from, s.length - from, (byte) '\'').write('\'');
+    out.write(')');
+  }
+
+  private static int nextSpecial(byte[] s, int from) {
+    for (int i = from; i < s.length; i++) {
+      if (s[i] == 0 || s[i] == '\r') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   private static int nextSpecial(String s, int from) {
     for (int i = from; i < s.length(); i++) {
       char c = s.charAt(i);

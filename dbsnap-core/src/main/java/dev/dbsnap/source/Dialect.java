@@ -71,7 +71,7 @@ public interface Dialect {
    * #taggedColumns}, and writes it again from its start, with the scanned tags, only when the test
    * fires. Null when the tags can only be decided by that scan (or when nothing is ever tagged).
    */
-  default java.util.function.Predicate<Object[]> needsTag(TableSchema table) {
+  default java.util.function.Predicate<TableReader> needsTag(TableSchema table) {
     return null;
   }
 

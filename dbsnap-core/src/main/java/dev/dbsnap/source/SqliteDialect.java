@@ -1,5 +1,7 @@
 package dev.dbsnap.source;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
 import java.sql.Connection;
@@ -472,7 +474,7 @@ final class SqliteDialect implements Dialect {
    * better.
    */
   @Override
-  public java.util.function.Predicate<Object[]> needsTag(TableSchema table) {
+  public java.util.function.Predicate<TableReader> needsTag(TableSchema table) {
     List<Column> columns = table.columns();
     Class<?>[] expected = new Class<?>[columns.size()];
     for (int i = 0; i < expected.length; i++) {
@@ -489,13 +491,14 @@ final class SqliteDialect implements Dialect {
             default -> null; // NUMERIC: an integer or a finite real
           };
     }
-    return values -> {
+    return reader -> {
       for (int i = 0; i < expected.length; i++) {
-        Object v = values[i];
-        if (v != null
+        Class<?> c = reader.valueClass(i);
+        if (c != null
             && (expected[i] != null
-                ? !expected[i].isInstance(v)
-                : !(v instanceof Long || v instanceof Double d && !d.isInfinite()))) {
+                ? c != expected[i]
+                : c != Long.class
+                    && !(c == Double.class && !((Double) reader.value(i)).isInfinite()))) {
           return true;
         }
       }
@@ -561,8 +564,13 @@ final class SqliteDialect implements Dialect {
     for (int i = 0; i < keyIndexes.length; i++) {
       keyIndexes[i] = extraRowid ? 1 : table.columnIndex(keyColumns.get(i)) + 1;
     }
+    boolean utf8;
+    try (Statement st = connection.createStatement();
+        ResultSet rs = st.executeQuery("PRAGMA encoding")) {
+      utf8 = rs.next() && "UTF-8".equalsIgnoreCase(rs.getString(1));
+    }
     return new SqliteTableReader(
-        ps, ps.executeQuery(), table.columns().size(), extraRowid ? 1 : 0, keyIndexes);
+        ps, ps.executeQuery(), table.columns().size(), extraRowid ? 1 : 0, keyIndexes, utf8);
   }
 
   /** The first of SQLite's rowid names that no column shadows. */
@@ -586,21 +594,63 @@ final class SqliteDialect implements Dialect {
         null);
   }
 
-  private static final class SqliteTableReader implements TableReader {
+  /**
+   * Reads rows through the driver's native calls, one lock per row instead of two calls per value
+   * (JDBC's {@code getObject} asks for the type, then the value), and keeps text values as the
+   * UTF-8 bytes SQLite stores ({@code sqlite3_column_blob} of a text value), decoding them into
+   * Strings only when {@link #values()} or {@link #value(int)} is asked: csv and sql copy the
+   * bytes.
+   */
+  static final class SqliteTableReader implements TableReader {
+    private static final int INTEGER = 1;
+    private static final int FLOAT = 2;
+    private static final int TEXT = 3;
+    private static final int BLOB = 4;
+
     private final PreparedStatement statement;
     private final ResultSet rs;
     private final int width;
     private final int offset;
     private final int[] keyIndexes;
+
+    /** The driver's statement handle, or null when the driver is not sqlite-jdbc's own. */
+    private final org.sqlite.core.SafeStmtPtr pointer;
+
+    /**
+     * The current row: Long, Double, byte[], null, or for text its UTF-8 bytes in {@link #text}.
+     */
+    private final Object[] raw;
+
+    private final byte[][] text;
     private Object[] values;
 
+    /** Whether the database stores text as UTF-8 (else UTF-16, which only the driver decodes). */
+    private final boolean utf8;
+
     SqliteTableReader(
-        PreparedStatement statement, ResultSet rs, int width, int offset, int[] keyIndexes) {
+        PreparedStatement statement,
+        ResultSet rs,
+        int width,
+        int offset,
+        int[] keyIndexes,
+        boolean utf8) {
+      this.utf8 = utf8;
       this.statement = statement;
       this.rs = rs;
       this.width = width;
       this.offset = offset;
       this.keyIndexes = keyIndexes;
+      org.sqlite.core.SafeStmtPtr p = null;
+      try {
+        if (statement.isWrapperFor(org.sqlite.core.CoreStatement.class)) {
+          p = statement.unwrap(org.sqlite.core.CoreStatement.class).pointer;
+        }
+      } catch (SQLException | LinkageError e) {
+        p = null; // read through JDBC
+      }
+      this.pointer = p;
+      this.raw = new Object[width];
+      this.text = new byte[width][];
     }
 
     @Override
@@ -608,11 +658,41 @@ final class SqliteDialect implements Dialect {
       if (!rs.next()) {
         return false;
       }
-      Object[] row = new Object[width];
-      for (int i = 0; i < width; i++) {
-        row[i] = normalize(rs.getObject(i + 1 + offset));
+      values = null;
+      if (pointer == null) {
+        Object[] row = new Object[width];
+        for (int i = 0; i < width; i++) {
+          row[i] = normalize(rs.getObject(i + 1 + offset));
+        }
+        values = row;
+        return true;
       }
-      values = row;
+      Object[] r = raw;
+      byte[][] t = text;
+      int off = offset;
+      pointer.safeRunConsume(
+          (db, stmt) -> {
+            for (int i = 0; i < r.length; i++) {
+              int col = i + off; // the native calls count from 0
+              t[i] = null;
+              switch (db.column_type(stmt, col)) {
+                case INTEGER -> r[i] = db.column_long(stmt, col);
+                case FLOAT -> r[i] = db.column_double(stmt, col);
+                case TEXT -> {
+                  byte[] b = utf8 ? db.column_blob(stmt, col) : null;
+                  if (b != null && wellFormed(b)) {
+                    r[i] = null;
+                    t[i] = b;
+                  } else {
+                    // UTF-16 storage, or bytes that are not UTF-8: decoded as the driver decodes
+                    r[i] = b == null ? db.column_text(stmt, col) : new String(b, UTF_8);
+                  }
+                }
+                case BLOB -> r[i] = db.column_blob(stmt, col);
+                default -> r[i] = null;
+              }
+            }
+          });
       return true;
     }
 
@@ -620,9 +700,79 @@ final class SqliteDialect implements Dialect {
       return value instanceof Integer i ? Long.valueOf(i) : value;
     }
 
+    /**
+     * Whether {@code b} is well-formed UTF-8 (no overlong forms, surrogates or values past
+     * U+10FFFF): exactly the bytes Java decodes without a replacement character, so copying them
+     * writes what decoding and encoding again would.
+     */
+    static boolean wellFormed(byte[] b) {
+      int n = b.length;
+      int i = 0;
+      while (i < n) {
+        int c = b[i];
+        if (c >= 0) {
+          i++;
+          continue;
+        }
+        c &= 0xFF;
+        if (c < 0xC2 || c > 0xF4) {
+          return false;
+        }
+        int len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        if (i + len > n) {
+          return false;
+        }
+        int c1 = b[i + 1] & 0xFF;
+        if ((c1 & 0xC0) != 0x80
+            || c == 0xE0 && c1 < 0xA0
+            || c == 0xED && c1 >= 0xA0
+            || c == 0xF0 && c1 < 0x90
+            || c == 0xF4 && c1 >= 0x90) {
+          return false;
+        }
+        for (int k = 2; k < len; k++) {
+          if ((b[i + k] & 0xC0) != 0x80) {
+            return false;
+          }
+        }
+        i += len;
+      }
+      return true;
+    }
+
     @Override
     public Object[] values() {
+      if (values == null) {
+        Object[] row = new Object[width];
+        for (int i = 0; i < width; i++) {
+          row[i] = value(i);
+        }
+        values = row;
+      }
       return values;
+    }
+
+    @Override
+    public Object value(int column) {
+      if (values != null) {
+        return values[column];
+      }
+      byte[] t = text[column];
+      return t != null ? new String(t, UTF_8) : raw[column];
+    }
+
+    @Override
+    public byte[] utf8(int column) {
+      return text[column];
+    }
+
+    @Override
+    public Class<?> valueClass(int column) {
+      if (text[column] != null) {
+        return String.class;
+      }
+      Object v = values != null ? values[column] : raw[column];
+      return v == null ? null : v.getClass();
     }
 
     @Override

@@ -49,6 +49,25 @@ public interface TableReader extends AutoCloseable {
     return values()[column];
   }
 
+  /**
+   * The current row's value of a column as UTF-8 bytes when it is a text value this reader holds
+   * undecoded (SQLite's text, as the database stores it), else null: for NULL, for values of other
+   * classes, and for readers that decode text. {@link #value(int)} is the same value as a String.
+   * The array is valid until the next call to {@link #next()} and must not be changed.
+   */
+  default byte[] utf8(int column) {
+    return null;
+  }
+
+  /**
+   * The class of {@link #value(int)} (Long, Double, String, byte[], ...), or null for NULL, without
+   * decoding the value.
+   */
+  default Class<?> valueClass(int column) {
+    Object v = value(column);
+    return v == null ? null : v.getClass();
+  }
+
   @Override
   void close() throws SQLException;
 }
