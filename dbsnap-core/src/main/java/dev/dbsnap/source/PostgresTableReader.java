@@ -2,7 +2,10 @@ package dev.dbsnap.source;
 
 import dev.dbsnap.DbsnapException;
 import dev.dbsnap.ErrorCode;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -190,19 +193,12 @@ final class PostgresTableReader implements TableReader {
       }
       int start = pos;
       boolean escaped = false;
-      while (pos < end) {
-        byte b = line[pos];
-        if (b == '\t') {
-          break;
+      while ((pos = tabOrBackslash(line, pos, end)) < end && line[pos] == '\\') {
+        escaped = true;
+        pos += 2;
+        if (pos > end) {
+          throw malformed("a field that ends in a lone backslash");
         }
-        if (b == '\\') {
-          escaped = true;
-          pos++;
-        }
-        pos++;
-      }
-      if (pos > end) {
-        throw malformed("a field that ends in a lone backslash");
       }
       if (!escaped) {
         r[i] = Arrays.copyOfRange(line, start, pos);
@@ -216,6 +212,38 @@ final class PostgresTableReader implements TableReader {
     if (pos != line.length) {
       throw malformed("a row of more than " + r.length + " fields");
     }
+  }
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long TABS = 0x0909090909090909L;
+  private static final long BACKSLASHES = 0x5C5C5C5C5C5C5C5CL;
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+
+  /**
+   * The index of the first tab or backslash in {@code line[from, to)}, or {@code to}: eight bytes
+   * at a time, each compared by the zero-byte test {@code (v - 0x01..) & ~v & 0x80..}, whose lowest
+   * set bit always marks the first match (a borrow only reaches the bytes above it).
+   */
+  private static int tabOrBackslash(byte[] line, int from, int to) {
+    int i = from;
+    for (; i + 8 <= to; i += 8) {
+      long v = (long) LONGS.get(line, i);
+      long t = v ^ TABS;
+      long b = v ^ BACKSLASHES;
+      long hit = ((t - ONES) & ~t | (b - ONES) & ~b) & HIGHS;
+      if (hit != 0) {
+        return i + (Long.numberOfTrailingZeros(hit) >>> 3);
+      }
+    }
+    for (; i < to; i++) {
+      byte c = line[i];
+      if (c == '\t' || c == '\\') {
+        return i;
+      }
+    }
+    return to;
   }
 
   private static byte[] unescape(byte[] line, int from, int to) {
@@ -249,8 +277,9 @@ final class PostgresTableReader implements TableReader {
   private static byte[] bytea(byte[] text) {
     if (text.length >= 2 && text[0] == '\\' && text[1] == 'x') {
       byte[] out = new byte[(text.length - 2) / 2];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = (byte) (hex(text[2 + 2 * i]) << 4 | hex(text[3 + 2 * i]));
+      byte[] h = HEX;
+      for (int i = 0, j = 2; i < out.length; i++, j += 2) {
+        out[i] = (byte) (h[text[j] & 0xFF] << 4 | h[text[j + 1] & 0xFF]);
       }
       return out;
     }
@@ -271,8 +300,17 @@ final class PostgresTableReader implements TableReader {
     return Arrays.copyOf(out, n);
   }
 
-  private static int hex(byte b) {
-    return b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
+  /** Hex digit values by byte (bytea's output uses lower case; upper case is read too). */
+  private static final byte[] HEX = new byte[256];
+
+  static {
+    for (int c = 0; c < 10; c++) {
+      HEX['0' + c] = (byte) c;
+    }
+    for (int c = 0; c < 6; c++) {
+      HEX['a' + c] = (byte) (10 + c);
+      HEX['A' + c] = (byte) (10 + c);
+    }
   }
 
   /** numeric text is plain decimal, except the special values PostgreSQL 14 added. */
