@@ -219,28 +219,15 @@ public final class SnapshotCache implements AutoCloseable {
       throw new IllegalArgumentException(
           "probes reach " + probes.safeUrl() + ", not the source " + source.safeUrl());
     }
-    Probe probe = probe(probes, table, options);
-    Instant now = clock.instant();
-    boolean tracked = probe.version() != null;
-    // a tracked table's build is named by the snapshot's key; an untracked one's by its shape
-    String build =
-        tracked
-            ? key(sourceName, probe.table(), probe.version(), probe.shape(), options)
-            : dir(sourceName, probe.table()) + "u-" + probe.shape() + "." + extension(options);
-    Optional<Snapshot> hit =
-        tracked
-            ? index.hit(build, now)
-            : options.maxAge() == null
-                ? Optional.empty()
-                : index.newestSince(
-                    sourceName,
-                    probe.table().displayName(),
-                    probe.shape(),
-                    now.minus(options.maxAge()));
+    Looked look =
+        together(
+            new LookKey(sourceName, probes.url(), table, options),
+            () -> look(sourceName, probes, table, options));
+    Probe probe = look.probe();
+    boolean tracked = look.tracked();
+    String build = look.build();
+    Optional<Snapshot> hit = look.hit();
     if (hit.isPresent()) {
-      if (!tracked) {
-        index.hit(hit.get().key(), now); // marks it used
-      }
       events.requested(Snapshot.Outcome.HIT);
       return CompletableFuture.completedFuture(hit.get());
     }
@@ -276,6 +263,95 @@ public final class SnapshotCache implements AutoCloseable {
         mine ? shared.copy() : shared.thenApply(s -> s.withOutcome(Snapshot.Outcome.JOINED));
     answer.thenAccept(s -> events.requested(s.outcome()));
     return answer;
+  }
+
+  /** What requests for one table, in one format, at one moment share. */
+  private record LookKey(String sourceName, String url, String table, SnapshotOptions options) {}
+
+  /** The table's version and shape, the build they name, and the snapshot if it is ready. */
+  private record Looked(Probe probe, boolean tracked, String build, Optional<Snapshot> hit) {}
+
+  /** Requests waiting for the next look of a key, and whether a look of it is on its way. */
+  private static final class LookGroup {
+    CompletableFuture<Looked> open;
+    CompletableFuture<Void> busy;
+  }
+
+  private final Map<LookKey, LookGroup> looking = new ConcurrentHashMap<>();
+
+  /**
+   * {@code look} for this request, shared with the requests for the same key that arrive while
+   * another look of it is on its way: they wait for it to end, then one of them looks for all of
+   * them. A look that began before a request arrived never answers it, since a change committed in
+   * between would be missed, so each answer is as fresh as a look of the request's own; 100
+   * concurrent requests cost a few looks instead of 100 round trips to the source and the index.
+   */
+  private Looked together(LookKey key, java.util.function.Supplier<Looked> look) {
+    LookGroup g = looking.computeIfAbsent(key, k -> new LookGroup());
+    CompletableFuture<Looked> mine;
+    synchronized (g) {
+      if (g.open == null) {
+        g.open = new CompletableFuture<>();
+      }
+      mine = g.open;
+    }
+    while (!mine.isDone()) {
+      CompletableFuture<Void> busy;
+      boolean lead = false;
+      synchronized (g) {
+        if (g.busy == null && g.open == mine) {
+          g.open = null; // later arrivals wait for the next look
+          g.busy = new CompletableFuture<>();
+          lead = true;
+        }
+        busy = g.busy;
+      }
+      if (lead) {
+        try {
+          mine.complete(look.get());
+        } catch (Throwable t) {
+          mine.completeExceptionally(t);
+        } finally {
+          synchronized (g) {
+            g.busy = null;
+          }
+          busy.complete(null);
+        }
+      } else if (busy != null) {
+        // our look, or the one before it, ends: then ours is done, or one of us leads it
+        CompletableFuture.anyOf(mine, busy).handle((x, e) -> null).join();
+      }
+    }
+    try {
+      return mine.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
+  private Looked look(String sourceName, Source probes, String table, SnapshotOptions options) {
+    Probe probe = probe(probes, table, options);
+    Instant now = clock.instant();
+    boolean tracked = probe.version() != null;
+    // a tracked table's build is named by the snapshot's key; an untracked one's by its shape
+    String build =
+        tracked
+            ? key(sourceName, probe.table(), probe.version(), probe.shape(), options)
+            : dir(sourceName, probe.table()) + "u-" + probe.shape() + "." + extension(options);
+    Optional<Snapshot> hit =
+        tracked
+            ? index.hit(build, now)
+            : options.maxAge() == null
+                ? Optional.empty()
+                : index.newestSince(
+                    sourceName,
+                    probe.table().displayName(),
+                    probe.shape(),
+                    now.minus(options.maxAge()));
+    if (hit.isPresent() && !tracked) {
+      index.hit(hit.get().key(), now); // marks it used
+    }
+    return new Looked(probe, tracked, build, hit);
   }
 
   /**

@@ -121,6 +121,67 @@ class SnapshotProbeTest {
   }
 
   @Test
+  void concurrent_requests_share_probes_yet_each_sees_what_was_committed_before_it()
+      throws Exception {
+    String db = pgDatabase(true);
+    CountingDataSource counting = pgCounting(db);
+    Source source = Source.of(counting);
+    SnapshotCache cache = cache(pgCounting(PgTestServer.createDatabase()));
+    Snapshot built = cache.get("app", source, "items", SnapshotOptions.csv());
+
+    counting.reset();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(32);
+    try {
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      List<java.util.concurrent.Future<Snapshot>> hits = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        hits.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return cache.get("app", source, "items", SnapshotOptions.csv());
+                }));
+      }
+      go.countDown();
+      for (java.util.concurrent.Future<Snapshot> hit : hits) {
+        assertThat(hit.get().outcome()).isEqualTo(Snapshot.Outcome.HIT);
+        assertThat(hit.get().key()).isEqualTo(built.key());
+      }
+      // 64 requests, far fewer probes: the ones that came while a probe was out shared the next
+      assertThat(counting.sent).hasSizeLessThan(64).isNotEmpty();
+
+      // Others keep asking all along; still, a request made after a commit sees that commit.
+      java.util.concurrent.atomic.AtomicBoolean asking =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      List<java.util.concurrent.Future<?>> askers = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        askers.add(
+            pool.submit(
+                () -> {
+                  while (asking.get()) {
+                    cache.get("app", source, "items", SnapshotOptions.csv());
+                  }
+                  return null;
+                }));
+      }
+      long version = built.version();
+      for (int i = 0; i < 5; i++) {
+        pgRun(db, "INSERT INTO items VALUES (" + (1000 + i) + ", 'new')");
+        Snapshot after = cache.get("app", source, "items", SnapshotOptions.csv());
+        assertThat(after.version()).as("request %d after its commit", i).isGreaterThan(version);
+        version = after.version();
+      }
+      asking.set(false);
+      for (java.util.concurrent.Future<?> asker : askers) {
+        asker.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void the_postgres_probe_reads_the_version_after_each_change() throws Exception {
     String db = pgDatabase(true);
     Source source = pgSource(db);
