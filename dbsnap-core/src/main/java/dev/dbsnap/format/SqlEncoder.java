@@ -146,76 +146,32 @@ final class SqlEncoder implements RowEncoder {
 
   @Override
   public void row(Object[] values, ByteBuf out) {
-    if (rowsInStatement == 0) {
-      out.write(insertHead);
-    } else {
-      out.write(',').write('\n');
-    }
-    out.write('(');
-    boolean first = true;
-    for (int i = 0; i < values.length; i++) {
-      if (skip[i]) {
-        continue;
-      }
-      if (!first) {
-        out.write(',');
-      }
-      first = false;
-      literals.write(out, values[i], columns[i]);
-    }
-    out.write(')');
-    if (++rowsInStatement == rowsPerInsert) {
-      out.write(';').write('\n');
-      rowsInStatement = 0;
-    }
-  }
-
-  /** {@link #row(Object[], ByteBuf)} for SQLite, with text the reader holds as UTF-8 copied. */
-  private void sqliteRow(TableReader reader, ByteBuf out) {
-    if (rowsInStatement == 0) {
-      out.write(insertHead);
-    } else {
-      out.write(',').write('\n');
-    }
-    out.write('(');
-    boolean first = true;
-    Column[] cols = columns;
-    for (int i = 0; i < cols.length; i++) {
-      if (skip[i]) {
-        continue;
-      }
-      if (!first) {
-        out.write(',');
-      }
-      first = false;
-      byte[] u = reader.utf8(i);
-      if (u != null) {
-        SqliteLiterals.text(out, u);
-      } else {
-        literals.write(out, reader.value(i), cols[i]);
-      }
-    }
-    out.write(')');
-    if (++rowsInStatement == rowsPerInsert) {
-      out.write(';').write('\n');
-      rowsInStatement = 0;
-    }
+    row(out, values, null, VALUES);
   }
 
   /**
    * The same bytes as {@link #row(Object[], ByteBuf)}; on PostgreSQL from the server's text where
-   * {@link PostgresLiterals#writeText} can copy it.
+   * {@link PostgresLiterals#writeText} can copy it, on SQLite with text the reader holds as UTF-8
+   * copied.
    */
   @Override
   public void row(TableReader reader, ByteBuf out) {
     if (schema.dialect() == DialectKind.SQLITE) {
-      sqliteRow(reader, out);
-      return;
-    }
-    if (!reader.hasText()) {
+      row(out, null, reader, SQLITE_UTF8);
+    } else if (reader.hasText()) {
+      row(out, null, reader, POSTGRES_TEXT);
+    } else {
       row(reader.values(), out);
-      return;
     }
+  }
+
+  /** Where a row's values come from: decoded values, PostgreSQL's text, SQLite's UTF-8. */
+  private static final int VALUES = 0;
+
+  private static final int POSTGRES_TEXT = 1;
+  private static final int SQLITE_UTF8 = 2;
+
+  private void row(ByteBuf out, Object[] values, TableReader reader, int from) {
     if (rowsInStatement == 0) {
       out.write(insertHead);
     } else {
@@ -232,11 +188,24 @@ final class SqlEncoder implements RowEncoder {
         out.write(',');
       }
       first = false;
-      ValueKind kind = cols[i].kind();
-      if (kind == ValueKind.BYTES) {
-        literals.write(out, reader.value(i), cols[i]);
-      } else {
-        PostgresLiterals.writeText(out, reader.text(i), kind);
+      switch (from) {
+        case VALUES -> literals.write(out, values[i], cols[i]);
+        case POSTGRES_TEXT -> {
+          ValueKind kind = cols[i].kind();
+          if (kind == ValueKind.BYTES) {
+            literals.write(out, reader.value(i), cols[i]);
+          } else {
+            PostgresLiterals.writeText(out, reader.text(i), kind);
+          }
+        }
+        default -> {
+          byte[] u = reader.utf8(i);
+          if (u != null) {
+            SqliteLiterals.text(out, u);
+          } else {
+            literals.write(out, reader.value(i), cols[i]);
+          }
+        }
       }
     }
     out.write(')');
