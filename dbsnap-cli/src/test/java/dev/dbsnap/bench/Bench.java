@@ -139,15 +139,7 @@ public final class Bench {
       }
       String pgUrl = pg.getJdbcUrl("postgres", DB);
       if (doPg) {
-        Step psqlCopy =
-            tool(
-                "psql.csv",
-                pgEnv(DB),
-                "psql",
-                "-X",
-                "-q",
-                "-c",
-                "\\copy " + TABLE + " TO STDOUT CSV HEADER");
+        Step psqlCopy = psqlCopy(DB, "psql.csv");
         Step pgCsv = dbsnap(pgUrl, "csv", "pg-csv");
         compare("PG csv", 1.0, pgCsv, "psql \\copy CSV HEADER", psqlCopy);
         compare(
@@ -222,31 +214,13 @@ public final class Bench {
     Step small = dbsnap(pg.getJdbcUrl("postgres", DB), "csv", "pg-csv");
     Step bigDefault = dbsnap(url, "csv", "pg-csv-big");
     Step bigSmallHeap = dbsnap(url, "csv", "pg-csv-big-64m", "-Xmx64m");
-    Step bigCopy =
-        tool(
-            "psql-big.csv",
-            pgEnv(BIG_DB),
-            "psql",
-            "-X",
-            "-q",
-            "-c",
-            "\\copy " + TABLE + " TO STDOUT CSV HEADER");
+    Step bigCopy = psqlCopy(BIG_DB, "psql-big.csv");
     log("big: warm-up");
     bigDefault.run();
     log("big: default heap, alternating with psql \\copy");
     List<Run> dbsnapRuns = new ArrayList<>();
     List<Run> copyRuns = new ArrayList<>();
-    for (int i = 0; i < Math.max(1, runs); i++) {
-      dbsnapRuns.add(bigDefault.run());
-      copyRuns.add(bigCopy.run());
-      log(
-          String.format(
-              Locale.ROOT,
-              "big run %d: dbsnap %.2f s, psql %.2f s",
-              i + 1,
-              dbsnapRuns.get(i).seconds,
-              copyRuns.get(i).seconds));
-    }
+    alternate("big", bigDefault, dbsnapRuns, bigCopy, copyRuns, Math.max(1, runs));
     Run d = dbsnapRuns.get(dbsnapRuns.size() - 1);
     double bigMedian = median(dbsnapRuns);
     double copyMedian = median(copyRuns);
@@ -364,7 +338,14 @@ public final class Bench {
     tool.run();
     List<Run> a = new ArrayList<>();
     List<Run> b = new ArrayList<>();
-    for (int i = 0; i < runs; i++) {
+    alternate(name, dbsnap, a, tool, b, runs);
+    results.add(new Result(name, target, new Series(a), versus, new Series(b)));
+  }
+
+  /** {@code n} runs of dbsnap and the tool in turn, into {@code a} and {@code b}. */
+  private static void alternate(
+      String name, Step dbsnap, List<Run> a, Step tool, List<Run> b, int n) throws Exception {
+    for (int i = 0; i < n; i++) {
       a.add(dbsnap.run());
       b.add(tool.run());
       log(
@@ -376,7 +357,12 @@ public final class Bench {
               a.get(i).seconds,
               b.get(i).seconds));
     }
-    results.add(new Result(name, target, new Series(a), versus, new Series(b)));
+  }
+
+  /** {@code psql \copy} of the benchmark table of {@code db} as CSV with a header. */
+  private Step psqlCopy(String db, String file) {
+    return tool(
+        file, pgEnv(db), "psql", "-X", "-q", "-c", "\\copy " + TABLE + " TO STDOUT CSV HEADER");
   }
 
   /**

@@ -229,19 +229,23 @@ final class SqliteLiterals implements SqlLiterals {
   static void text(ByteBuf out, byte[] s) {
     int special = nextSpecial(s, 0);
     if (special < 0) {
-      out.write('\'').writeDoubling(s, 0, s.length, (byte) '\'').write('\'');
+      quoted(out, s, 0, s.length);
       return;
     }
     out.write('(');
     int from = 0;
     while (special >= 0) {
-      out.write('\'').writeDoubling(s, from, special - from, (byte) '\'').write('\'');
+      quoted(out, s, from, special);
       out.ascii("||char(").decimal(s[special]).ascii(")||");
       from = special + 1;
       special = nextSpecial(s, from);
     }
-    out.write('\'').writeDoubling(s, from, s.length - from, (byte) '\'').write('\'');
+    quoted(out, s, from, s.length);
     out.write(')');
+  }
+
+  private static void quoted(ByteBuf out, byte[] s, int from, int to) {
+    out.write('\'').writeDoubling(s, from, to - from, (byte) '\'').write('\'');
   }
 
   private static int nextSpecial(byte[] s, int from) {

@@ -314,6 +314,11 @@ public final class SnapshotCache implements AutoCloseable {
         } finally {
           synchronized (g) {
             g.busy = null;
+            if (g.open == null) {
+              // idle: dropped, so keys asked for once (any maxAge) do not pile up; a request that
+              // still holds this group leads its own look, which is as fresh
+              looking.remove(key, g);
+            }
           }
           busy.complete(null);
         }

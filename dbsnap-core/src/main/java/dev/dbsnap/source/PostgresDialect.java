@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
-import org.postgresql.PGResultSetMetaData;
 import org.postgresql.PGStatement;
 import org.postgresql.copy.CopyOut;
 
@@ -54,8 +53,17 @@ final class PostgresDialect implements Dialect {
     return '"' + identifier.replace("\"", "\"\"") + '"';
   }
 
+  /** A string literal for the scripts dbsnap writes, which run with standard_conforming_strings. */
   static String quoteLiteral(String text) {
     return '\'' + text.replace("'", "''") + '\'';
+  }
+
+  /**
+   * A string literal for a query sent to the source, whose session may have
+   * standard_conforming_strings off: it reads the same either way.
+   */
+  private static String queryLiteral(String text) {
+    return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'";
   }
 
   @Override
@@ -133,8 +141,8 @@ final class PostgresDialect implements Dialect {
   TableReader openReader(
       Connection connection, TableSchema table, List<Object> afterKey, boolean text)
       throws SQLException {
-    // The rows as COPY streams them when their text can be handed out as it comes (see readsText)
-    boolean copy = text && utf8(connection);
+    // The rows as COPY streams them, when their text can be handed out as it comes
+    boolean copy = text && checksText(connection);
     StringBuilder sql = new StringBuilder("SELECT ");
     List<Column> columns = table.columns();
     for (int i = 0; i < columns.size(); i++) {
@@ -179,7 +187,7 @@ final class PostgresDialect implements Dialect {
           // takes no parameters, so there it is a literal.
           right
               .append("CAST(")
-              .append(copy ? stringLiteral(keyText(afterKey.get(i))) : "?")
+              .append(copy ? queryLiteral(keyText(afterKey.get(i))) : "?")
               .append(" AS ")
               .append(columns.get(keyIndexes[i]).type())
               .append(')');
@@ -233,8 +241,7 @@ final class PostgresDialect implements Dialect {
         }
       }
       ResultSet rows = statement.executeQuery();
-      return new PostgresTableReader(
-          statement, rows, columns, keyed ? keyIndexes : null, text && readsText(connection, rows));
+      return new PostgresTableReader(statement, rows, columns, keyed ? keyIndexes : null);
     } catch (SQLException | RuntimeException e) {
       statement.close();
       throw e;
@@ -242,34 +249,13 @@ final class PostgresDialect implements Dialect {
   }
 
   /**
-   * Whether a reader may hand out the server's bytes as they came: every column in text format (as
-   * setPrepareThreshold(0) asks) and a server that checks its text is UTF-8, so the bytes are
-   * exactly what decoding into a String and encoding it again would give. SQL_ASCII stores whatever
-   * bytes it was given and converts nothing.
+   * Whether the server checks that its text is valid in its encoding, so that its bytes (which the
+   * driver asks for in UTF-8) are exactly what decoding into a String and encoding it again would
+   * give. SQL_ASCII stores whatever bytes it was given and converts nothing.
    */
-  private static boolean readsText(Connection connection, ResultSet rows) throws SQLException {
-    if (!utf8(connection)) {
-      return false;
-    }
-    java.sql.ResultSetMetaData meta = rows.getMetaData();
-    PGResultSetMetaData pgMeta = meta.unwrap(PGResultSetMetaData.class);
-    for (int i = 1; i <= meta.getColumnCount(); i++) {
-      if (pgMeta.getFormat(i) != 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Whether the server checks that its text is valid in its encoding (all but SQL_ASCII). */
-  private static boolean utf8(Connection connection) throws SQLException {
+  private static boolean checksText(Connection connection) throws SQLException {
     String encoding = connection.unwrap(PGConnection.class).getParameterStatus("server_encoding");
     return encoding != null && !encoding.equalsIgnoreCase("SQL_ASCII");
-  }
-
-  /** A string literal that reads the same whatever standard_conforming_strings says. */
-  private static String stringLiteral(String value) {
-    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
   }
 
   private static String keyText(Object value) {

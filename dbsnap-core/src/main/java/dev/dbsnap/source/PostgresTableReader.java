@@ -19,18 +19,18 @@ import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
 
 /**
- * Streams a PostgreSQL result set as dbsnap values; the connection must not autocommit.
+ * Streams a PostgreSQL table as dbsnap values; the connection must not autocommit.
  *
- * <p>With {@code text} on, each row is kept as the bytes the server sent ({@code getBytes} on a
- * text-format result is the raw UTF-8 without decoding), so encoders that copy text need no String;
- * {@link #values()} decodes them into the same objects the typed getters give. bytea is the
- * exception: its {@code getBytes} is the decoded value, which is what encoders use.
+ * <p>Normally it streams {@code COPY (query) TO STDOUT} ({@link #copying}): the text a text-format
+ * SELECT returns (the types' output functions), one message per row, which the server sends without
+ * waiting for the client to ask for the next batch, so the database produces rows while dbsnap
+ * encodes them. Each row is split and unescaped here and kept as the server's UTF-8 bytes, so
+ * encoders that copy text need no String; {@link #values()} decodes them into the same objects the
+ * typed getters give. The query runs inside a savepoint, so that a reader closed before its end can
+ * cancel the COPY and leave the read transaction (and its snapshot) usable.
  *
- * <p>Or it streams {@code COPY (query) TO STDOUT} ({@link #copying}): the same text, one message
- * per row, which the server sends without waiting for the client to ask for the next batch, so the
- * database produces rows while dbsnap encodes them. The fields are split and unescaped here; the
- * query runs inside a savepoint, so that a reader closed before its end can cancel the COPY and
- * leave the read transaction (and its snapshot) usable.
+ * <p>Or it reads a result set through the typed getters: for servers that do not check their text
+ * (SQL_ASCII), and for tests that compare the two.
  */
 final class PostgresTableReader implements TableReader {
   private static final int INTEGER = 0;
@@ -52,9 +52,10 @@ final class PostgresTableReader implements TableReader {
   /** The connection of {@link #copy}, for its savepoint. */
   private final Connection connection;
 
-  /** Whether the COPY ended with its last row, or failed while reading. */
+  /** Whether the COPY ended with its last row. */
   private boolean finished;
 
+  /** Whether reading the COPY failed (the connection may be broken). */
   private boolean failed;
 
   private final int[] kinds;
@@ -64,24 +65,16 @@ final class PostgresTableReader implements TableReader {
 
   private final Object[] values;
 
-  /** The current row's raw values when reading text, else null. */
+  /** The current row's text, field by field, when reading a COPY, else null. */
   private final byte[][] raw;
 
-  /** Whether {@link #values} holds the current row's decoded values (text mode). */
+  /** Whether {@link #values} holds the current row's decoded values (COPY). */
   private boolean decoded;
 
+  /** A reader of a result set through the typed getters. */
   PostgresTableReader(
       PreparedStatement statement, ResultSet rows, List<Column> columns, int[] keyIndexes) {
-    this(statement, rows, columns, keyIndexes, false);
-  }
-
-  PostgresTableReader(
-      PreparedStatement statement,
-      ResultSet rows,
-      List<Column> columns,
-      int[] keyIndexes,
-      boolean text) {
-    this(statement, rows, null, null, columns, keyIndexes, text);
+    this(statement, rows, null, null, columns, keyIndexes);
   }
 
   /**
@@ -90,7 +83,7 @@ final class PostgresTableReader implements TableReader {
    */
   static PostgresTableReader copying(
       Connection connection, CopyOut copy, List<Column> columns, int[] keyIndexes) {
-    return new PostgresTableReader(null, null, copy, connection, columns, keyIndexes, true);
+    return new PostgresTableReader(null, null, copy, connection, columns, keyIndexes);
   }
 
   private PostgresTableReader(
@@ -99,8 +92,7 @@ final class PostgresTableReader implements TableReader {
       CopyOut copy,
       Connection connection,
       List<Column> columns,
-      int[] keyIndexes,
-      boolean text) {
+      int[] keyIndexes) {
     this.statement = statement;
     this.rows = rows;
     this.copy = copy;
@@ -119,7 +111,7 @@ final class PostgresTableReader implements TableReader {
           };
     }
     this.values = new Object[kinds.length];
-    this.raw = text ? new byte[kinds.length][] : null;
+    this.raw = copy != null ? new byte[kinds.length][] : null;
   }
 
   @Override
@@ -142,15 +134,6 @@ final class PostgresTableReader implements TableReader {
     }
     if (!rows.next()) {
       return false;
-    }
-    if (raw != null) {
-      ResultSet rs = rows;
-      byte[][] r = raw;
-      for (int i = 0; i < r.length; i++) {
-        r[i] = rs.getBytes(i + 1);
-      }
-      decoded = false;
-      return true;
     }
     ResultSet rs = rows;
     int[] k = kinds;
@@ -353,7 +336,7 @@ final class PostgresTableReader implements TableReader {
   @Override
   public byte[] text(int column) {
     if (raw == null || kinds[column] == BYTES) {
-      // (a COPY reader holds bytea as its text form, which callers of text() do not expect)
+      // (bytea's text is \x and hex digits, which callers of text() do not expect)
       throw new UnsupportedOperationException(
           "column " + (column + 1) + " has no text form in this reader");
     }
@@ -379,7 +362,7 @@ final class PostgresTableReader implements TableReader {
       case DECIMAL -> decimal(new String(b, StandardCharsets.ISO_8859_1));
       case FLOAT -> floating(new String(b, StandardCharsets.ISO_8859_1));
       case BOOLEAN -> b.length == 1 && b[0] == 't';
-      case BYTES -> copy != null ? bytea(b) : b;
+      case BYTES -> bytea(b);
       default -> new String(b, StandardCharsets.UTF_8);
     };
   }
@@ -391,7 +374,7 @@ final class PostgresTableReader implements TableReader {
     }
     List<Object> key = new ArrayList<>(keyIndexes.length);
     for (int index : keyIndexes) {
-      key.add(copy != null ? textOf(index) : rows.getString(index + 1));
+      key.add(raw != null ? textOf(index) : rows.getString(index + 1));
     }
     return key;
   }

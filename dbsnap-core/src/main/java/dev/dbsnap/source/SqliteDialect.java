@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.sqlite.core.Codes;
 
 /**
  * SQLite: tables are recreated from their original CREATE statements (as the sqlite3 shell's .dump
@@ -602,11 +603,6 @@ final class SqliteDialect implements Dialect {
    * bytes.
    */
   static final class SqliteTableReader implements TableReader {
-    private static final int INTEGER = 1;
-    private static final int FLOAT = 2;
-    private static final int TEXT = 3;
-    private static final int BLOB = 4;
-
     private final PreparedStatement statement;
     private final ResultSet rs;
     private final int width;
@@ -676,9 +672,9 @@ final class SqliteDialect implements Dialect {
               int col = i + off; // the native calls count from 0
               t[i] = null;
               switch (db.column_type(stmt, col)) {
-                case INTEGER -> r[i] = db.column_long(stmt, col);
-                case FLOAT -> r[i] = db.column_double(stmt, col);
-                case TEXT -> {
+                case Codes.SQLITE_INTEGER -> r[i] = db.column_long(stmt, col);
+                case Codes.SQLITE_FLOAT -> r[i] = db.column_double(stmt, col);
+                case Codes.SQLITE_TEXT -> {
                   byte[] b = utf8 ? db.column_blob(stmt, col) : null;
                   if (b != null && wellFormed(b)) {
                     r[i] = null;
@@ -688,7 +684,7 @@ final class SqliteDialect implements Dialect {
                     r[i] = b == null ? db.column_text(stmt, col) : new String(b, UTF_8);
                   }
                 }
-                case BLOB -> r[i] = db.column_blob(stmt, col);
+                case Codes.SQLITE_BLOB -> r[i] = db.column_blob(stmt, col);
                 default -> r[i] = null;
               }
             }
