@@ -14,29 +14,33 @@ import java.util.OptionalLong;
  * Change tracking in PostgreSQL, without a row that writers share.
  *
  * <p>Every statement that changes a tracked table appends one row to the insert-only log {@code
- * dbsnap.changes}, in the writer's own transaction (statement-level AFTER triggers, one per event,
- * with a transition table so that a statement that changed no row logs nothing). A table's version
- * is its base (the install time in microseconds, so a reinstall never reuses a version) plus the
- * number of committed changes, read in the reader's snapshot: the log rows of a transaction become
- * visible exactly when its data does, and a later snapshot sees a superset of an earlier one, so
- * two snapshots with the same version see the same committed changes of the table. The maximum of a
- * sequence would not do: commits land out of sequence order. {@link #fold} replaces a table's rows
- * by one row with their sum, in one transaction, which leaves every snapshot's sum unchanged.
+ * dbsnap.changes}, in the writer's own transaction: one statement-level AFTER trigger per table, on
+ * INSERT, UPDATE, DELETE and TRUNCATE. A table's version is its base (the install time in
+ * microseconds, so a reinstall never reuses a version) plus the number of its committed log rows,
+ * read in the reader's snapshot: the log rows of a transaction become visible exactly when its data
+ * does, and a later snapshot sees a superset of an earlier one, so two snapshots with the same
+ * version see the same committed changes of the table. The maximum of a sequence would not do:
+ * commits land out of sequence order. {@link #fold} replaces a table's rows by one row with their
+ * sum, in one transaction, which leaves every snapshot's sum unchanged.
  *
- * <p>The trigger functions are SECURITY DEFINER, so writers need no right on the {@code dbsnap}
- * schema, and {@code dbsnap.fold()} may be granted to a role that only reads. The trigger functions
- * carry no {@code SET search_path}: their bodies are schema-qualified, and only the installer may
- * execute them, which is what creating a trigger with them needs.
+ * <p>A statement whose transaction has no transaction id yet changed no row, and logs nothing: an
+ * autocommit {@code DELETE} that finds nothing leaves the version alone. A statement that changes
+ * no row in a transaction that has written before logs a change all the same: a needless new
+ * version, never a missed one. That check costs the trigger nothing; a transition table, which
+ * would count the statement's rows, costs every statement a third more (see the README).
+ *
+ * <p>The trigger function is SECURITY DEFINER, so writers need no right on the {@code dbsnap}
+ * schema, and {@code dbsnap.fold()} may be granted to a role that only reads. The trigger function
+ * carries no {@code SET search_path}: its body is schema-qualified, and only the installer may
+ * execute it, which is what creating a trigger with it needs.
  */
 final class PostgresTracker implements Tracker {
   static final String SCHEMA = "dbsnap";
-  private static final String[][] TRIGGERS = {
-    // trigger name, event, transition table clause, function
-    {"dbsnap_insert", "INSERT", "REFERENCING NEW TABLE AS dbsnap_rows", "changed_rows"},
-    {"dbsnap_update", "UPDATE", "REFERENCING NEW TABLE AS dbsnap_rows", "changed_rows"},
-    {"dbsnap_delete", "DELETE", "REFERENCING OLD TABLE AS dbsnap_rows", "changed_rows"},
-    {"dbsnap_truncate", "TRUNCATE", "", "truncated"},
-  };
+  private static final String TRIGGER = "dbsnap_change";
+
+  /** Trigger names of installs before one trigger per table; install replaces them. */
+  private static final List<String> EARLIER_TRIGGERS =
+      List.of("dbsnap_insert", "dbsnap_update", "dbsnap_delete", "dbsnap_truncate");
 
   @Override
   public void install(Connection c, List<TableSchema> tables) throws SQLException {
@@ -53,27 +57,19 @@ final class PostgresTracker implements Tracker {
       st.execute("GRANT USAGE ON SCHEMA dbsnap TO PUBLIC");
       st.execute("GRANT SELECT ON dbsnap.tracked, dbsnap.changes TO PUBLIC");
       st.execute(
-          "CREATE OR REPLACE FUNCTION dbsnap.changed_rows() RETURNS trigger LANGUAGE plpgsql"
+          "CREATE OR REPLACE FUNCTION dbsnap.changed() RETURNS trigger LANGUAGE plpgsql"
               + " SECURITY DEFINER AS $f$"
               + " BEGIN"
-              + "   IF EXISTS (SELECT 1 FROM dbsnap_rows) THEN"
+              + "   IF pg_catalog.txid_current_if_assigned() IS NOT NULL THEN"
               + "     INSERT INTO dbsnap.changes (tbl, weight) VALUES (TG_RELID, 1);"
               + "   END IF;"
               + "   RETURN NULL;"
               + " END $f$");
-      st.execute(
-          "CREATE OR REPLACE FUNCTION dbsnap.truncated() RETURNS trigger LANGUAGE plpgsql"
-              + " SECURITY DEFINER AS $f$"
-              + " BEGIN"
-              + "   INSERT INTO dbsnap.changes (tbl, weight) VALUES (TG_RELID, 1);"
-              + "   RETURN NULL;"
-              + " END $f$");
-      // Only the installer may attach the trigger functions to a table (CREATE TRIGGER needs
-      // EXECUTE; firing does not). They name every relation by schema, or the transition table
-      // their own trigger declares, so they need no SET search_path: that clause costs each call
-      // a configuration save and restore, as much as the rest of the trigger (see the README).
-      st.execute(
-          "REVOKE EXECUTE ON FUNCTION dbsnap.changed_rows(), dbsnap.truncated() FROM PUBLIC");
+      // Only the installer may attach the trigger function to a table (CREATE TRIGGER needs
+      // EXECUTE; firing does not). It names every relation by schema, so it needs no SET
+      // search_path: that clause costs each call a configuration save and restore, as much as
+      // the rest of the trigger (see the README).
+      st.execute("REVOKE EXECUTE ON FUNCTION dbsnap.changed() FROM PUBLIC");
       st.execute(
           "CREATE OR REPLACE FUNCTION dbsnap.fold() RETURNS void LANGUAGE sql"
               + " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
@@ -81,6 +77,7 @@ final class PostgresTracker implements Tracker {
               + " INSERT INTO dbsnap.changes (tbl, weight)"
               + " SELECT tbl, sum(weight) FROM folded GROUP BY tbl $f$");
     }
+    upgradeEarlierInstall(c);
     for (TableSchema t : tables) {
       long oid = oid(c, t);
       try (PreparedStatement ps =
@@ -92,24 +89,54 @@ final class PostgresTracker implements Tracker {
         ps.setString(2, t.displayName());
         ps.executeUpdate();
       }
-      for (String[] trigger : TRIGGERS) {
-        if (!hasTrigger(c, oid, trigger[0])) {
-          try (Statement st = c.createStatement()) {
-            st.execute(
-                "CREATE TRIGGER "
-                    + trigger[0]
-                    + " AFTER "
-                    + trigger[1]
-                    + " ON "
-                    + qualified(t)
-                    + " "
-                    + trigger[2]
-                    + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap."
-                    + trigger[3]
-                    + "()");
-          }
+      if (!hasTrigger(c, oid, TRIGGER)) {
+        createTrigger(c, qualified(t));
+      }
+    }
+  }
+
+  private static void createTrigger(Connection c, String table) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE TRIGGER "
+              + TRIGGER
+              + " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
+              + table
+              + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed()");
+    }
+  }
+
+  /**
+   * Replaces the four per-event triggers of an earlier install (with transition tables) by the one
+   * trigger per table, on every tracked table, and drops their functions.
+   */
+  private static void upgradeEarlierInstall(Connection c) throws SQLException {
+    List<Long> oids = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT DISTINCT t.tgrelid, t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t"
+                + " JOIN dbsnap.tracked d ON d.tbl = t.tgrelid WHERE t.tgname = ANY (?)")) {
+      ps.setArray(1, c.createArrayOf("text", EARLIER_TRIGGERS.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          oids.add(rs.getLong(1));
+          names.add(rs.getString(2));
         }
       }
+    }
+    for (int i = 0; i < oids.size(); i++) {
+      try (Statement st = c.createStatement()) {
+        for (String trigger : EARLIER_TRIGGERS) {
+          st.execute("DROP TRIGGER IF EXISTS " + trigger + " ON " + names.get(i));
+        }
+      }
+      if (!hasTrigger(c, oids.get(i), TRIGGER)) {
+        createTrigger(c, names.get(i));
+      }
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute("DROP FUNCTION IF EXISTS dbsnap.changed_rows(), dbsnap.truncated()");
     }
   }
 
@@ -121,8 +148,9 @@ final class PostgresTracker implements Tracker {
     for (TableSchema t : tables) {
       long oid = oid(c, t);
       try (Statement st = c.createStatement()) {
-        for (String[] trigger : TRIGGERS) {
-          st.execute("DROP TRIGGER IF EXISTS " + trigger[0] + " ON " + qualified(t));
+        st.execute("DROP TRIGGER IF EXISTS " + TRIGGER + " ON " + qualified(t));
+        for (String trigger : EARLIER_TRIGGERS) {
+          st.execute("DROP TRIGGER IF EXISTS " + trigger + " ON " + qualified(t));
         }
       }
       try (PreparedStatement ps =
@@ -151,7 +179,7 @@ final class PostgresTracker implements Tracker {
   @Override
   public void removeAll(Connection c) throws SQLException {
     try (Statement st = c.createStatement()) {
-      // the triggers depend on the schema's functions, so CASCADE drops them from every table
+      // the triggers depend on the schema's function, so CASCADE drops them from every table
       st.execute("DROP SCHEMA IF EXISTS dbsnap CASCADE");
     }
   }

@@ -119,6 +119,90 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
   }
 
   @Test
+  void a_statement_that_changes_nothing_in_a_transaction_that_changed_nothing_logs_nothing()
+      throws Exception {
+    tracking.install(only("items"));
+    long before = version("items");
+
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("SELECT count(*) FROM items");
+      st.execute("UPDATE items SET name = 'nothing' WHERE id = -1");
+      st.execute("DELETE FROM items WHERE id < 0");
+      st.execute("INSERT INTO items SELECT id, name FROM items WHERE false");
+      c.commit();
+      assertThat(changeRows()).isZero();
+      st.execute("INSERT INTO items (id, name) VALUES (100, 'x')");
+      st.execute("UPDATE items SET name = 'y' WHERE id = 100");
+      c.commit();
+    }
+
+    assertThat(version("items")).isEqualTo(before + 2);
+  }
+
+  @Test
+  void a_rolled_back_savepoint_takes_its_log_row_and_the_next_statement_logs_again()
+      throws Exception {
+    tracking.install(only("items"));
+    long before = version("items");
+
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("INSERT INTO other (id) VALUES (1)"); // the transaction has an id already
+      st.execute("SAVEPOINT s");
+      st.execute("INSERT INTO items (id, name) VALUES (100, 'rolled back')");
+      st.execute("ROLLBACK TO SAVEPOINT s");
+      st.execute("INSERT INTO items (id, name) VALUES (101, 'kept')");
+      c.commit();
+    }
+
+    assertThat(version("items")).isEqualTo(before + 1);
+    try (Connection c = PgTestServer.connect(db)) {
+      c.setAutoCommit(false);
+      beginRead(c);
+      assertThat(versionIn(c, "items")).hasValue(before + 1);
+    }
+  }
+
+  @Test
+  void installing_over_an_install_with_a_trigger_per_event_replaces_them() throws Exception {
+    tracking.install(only("items"));
+    execute(
+        "DROP TRIGGER dbsnap_change ON items",
+        "CREATE FUNCTION dbsnap.changed_rows() RETURNS trigger LANGUAGE plpgsql AS $f$"
+            + " BEGIN INSERT INTO dbsnap.changes (tbl, weight) VALUES (TG_RELID, 1);"
+            + " RETURN NULL; END $f$",
+        "CREATE TRIGGER dbsnap_insert AFTER INSERT ON items"
+            + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed_rows()",
+        "CREATE TRIGGER dbsnap_update AFTER UPDATE ON items"
+            + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed_rows()");
+
+    tracking.install(only("other"));
+
+    assertThat(dbsnapObjects())
+        .containsExactly(
+            "function changed",
+            "function fold",
+            "schema dbsnap",
+            "trigger dbsnap_change",
+            "trigger dbsnap_change");
+    long before = version("items");
+    execute("INSERT INTO items (id, name) VALUES (100, 'x')");
+    assertThat(version("items")).isEqualTo(before + 1);
+  }
+
+  private long changeRows() throws SQLException {
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM dbsnap.changes")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
   void a_login_without_ddl_rights_is_told_what_installing_needs() throws Exception {
     PgTestServer.createPasswordRole("dbsnap_reader", "reader-pw");
     try (Connection c = PgTestServer.connect(db);
@@ -164,7 +248,7 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
               () ->
                   st.execute(
                       "CREATE TRIGGER t AFTER INSERT ON mine"
-                          + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed_rows()"))
+                          + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed()"))
           .isInstanceOf(SQLException.class)
           .hasMessageContaining("permission denied");
     }
