@@ -166,7 +166,10 @@ final class TrackCommand implements Runnable {
   static void print(PrintStream out, List<TrackedTable> tracked) {
     int width = tracked.stream().mapToInt(t -> t.table().length()).max().orElse(0);
     for (TrackedTable t : tracked) {
-      out.println(String.format(Locale.ROOT, "%-" + width + "s  v%d", t.table(), t.version()));
+      out.println(
+          t.problem() == null
+              ? String.format(Locale.ROOT, "%-" + width + "s  v%d", t.table(), t.version())
+              : String.format(Locale.ROOT, "%-" + width + "s  %s", t.table(), t.problem()));
     }
   }
 }

@@ -4,6 +4,7 @@ import dev.dbsnap.source.Column;
 import dev.dbsnap.source.DialectKind;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.TableSchema;
+import dev.dbsnap.track.ChangeTracking;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -48,17 +49,23 @@ final class Prober {
       " FROM pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
           + " WHERE n.nspname = ? AND r.relname = ?";
 
-  /** The version as PostgresTracker reads it: base plus the committed changes. */
+  /**
+   * The version as PostgresTracker reads it: base plus the committed changes of the table and its
+   * ancestors; null when untracked or when its ancestors changed since install.
+   */
   private static final String PG_TRACKED =
       PG_SEARCH_PATH
-          + "SELECT (SELECT t.base + coalesce((SELECT sum(c.weight) FROM dbsnap.changes c"
-          + " WHERE c.tbl = t.tbl), 0) FROM dbsnap.tracked t WHERE t.tbl = r.oid), "
+          + "SELECT "
+          + ChangeTracking.postgresVersionSql("r.oid")
+          + ", "
           + PG_COLUMNS
           + PG_TABLE;
 
   private static final String PG_UNTRACKED =
       PG_SEARCH_PATH
-          + "SELECT pg_catalog.to_regclass('dbsnap.tracked') IS NOT NULL, "
+          + "SELECT ("
+          + ChangeTracking.POSTGRES_INSTALLED
+          + "), "
           + PG_COLUMNS
           + PG_TABLE;
 
@@ -195,11 +202,17 @@ final class Prober {
     return new Look(version, columns);
   }
 
-  /** Whether the probe failed because the tracking table does not exist. */
+  /**
+   * Whether the probe failed because tracking is not installed: PostgreSQL has no {@code
+   * dbsnap.tracked}, or one without the ancestors column (an install by an earlier dbsnap, whose
+   * tables are untracked until it is installed again); SQLite has no {@code dbsnap_versions}.
+   */
   private static boolean trackingMissing(SQLException e, boolean postgres) {
     String message = String.valueOf(e.getMessage());
+    String state = String.valueOf(e.getSQLState());
     return postgres
-        ? "42P01".equals(e.getSQLState()) && message.contains("dbsnap.")
+        ? ("42P01".equals(state) && message.contains("dbsnap."))
+            || ("42703".equals(state) && message.contains("ancestors"))
         : message.contains("no such table: dbsnap_versions");
   }
 }

@@ -109,6 +109,19 @@ public final class ChangeTracking {
     return tracker(kind).version(connection, table);
   }
 
+  /**
+   * PostgreSQL: an SQL expression of type bigint giving the version of the relation whose oid the
+   * SQL expression {@code relationOid} gives, as {@link #version} reads it (null when untracked),
+   * for a caller that reads it inside a statement of its own. Needs the {@code dbsnap} schema: test
+   * for it with {@link #POSTGRES_INSTALLED} first.
+   */
+  public static String postgresVersionSql(String relationOid) {
+    return PostgresTracker.version(relationOid);
+  }
+
+  /** PostgreSQL: a query of one boolean, whether this dbsnap's change tracking is installed. */
+  public static final String POSTGRES_INSTALLED = PostgresTracker.CURRENT_INSTALL;
+
   private Tracker tracker() {
     return tracker(source.kind());
   }

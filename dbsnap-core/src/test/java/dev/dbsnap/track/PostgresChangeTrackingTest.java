@@ -177,7 +177,16 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
         "CREATE TRIGGER dbsnap_insert AFTER INSERT ON items"
             + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed_rows()",
         "CREATE TRIGGER dbsnap_update AFTER UPDATE ON items"
-            + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed_rows()");
+            + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed_rows()",
+        "ALTER TABLE dbsnap.tracked DROP COLUMN ancestors");
+    assertThat(tracking.status())
+        .singleElement()
+        .satisfies(t -> assertThat(t.problem()).contains("earlier dbsnap"));
+    try (Connection c = PgTestServer.connect(db)) {
+      c.setAutoCommit(false);
+      beginRead(c);
+      assertThat(versionIn(c, "items")).isEmpty();
+    }
 
     tracking.install(only("other"));
 
@@ -191,6 +200,97 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
     long before = version("items");
     execute("INSERT INTO items (id, name) VALUES (100, 'x')");
     assertThat(version("items")).isEqualTo(before + 1);
+  }
+
+  @Test
+  void rows_written_through_a_partitioned_parent_give_the_partition_a_new_version()
+      throws Exception {
+    execute(
+        "CREATE TABLE events (id bigint, day date) PARTITION BY RANGE (day)",
+        "CREATE TABLE events_a PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2026-07-01')"
+            + " PARTITION BY RANGE (day)",
+        "CREATE TABLE events_a1 PARTITION OF events_a"
+            + " FOR VALUES FROM ('2026-01-01') TO ('2026-04-01')",
+        "CREATE TABLE events_b PARTITION OF events"
+            + " FOR VALUES FROM ('2026-07-01') TO ('2027-01-01')");
+    tracking.install(only("events"));
+    assertThat(tracking.status())
+        .extracting(TrackedTable::table)
+        .containsExactly("events_a1", "events_b");
+    long a1 = version("events_a1");
+    long b = version("events_b");
+
+    execute("INSERT INTO events VALUES (1, '2026-02-01')");
+    long a1Routed = version("events_a1");
+    execute("INSERT INTO events_a VALUES (2, '2026-03-01')");
+    long a1Middle = version("events_a1");
+    execute("UPDATE events SET day = '2026-08-01' WHERE id = 1"); // moves the row to events_b
+    execute("DELETE FROM events_a1");
+    execute("TRUNCATE events");
+
+    assertThat(a1Routed).isGreaterThan(a1);
+    assertThat(a1Middle).isGreaterThan(a1Routed);
+    assertThat(version("events_a1")).isGreaterThan(a1Middle);
+    assertThat(version("events_b")).isGreaterThan(b);
+  }
+
+  @Test
+  void rows_changed_through_an_inheritance_parent_give_the_child_a_new_version() throws Exception {
+    execute(
+        "CREATE TABLE animals (id bigint, name text)",
+        "CREATE TABLE dogs (good boolean) INHERITS (animals)",
+        "INSERT INTO dogs VALUES (1, 'rex', true)");
+    tracking.install(only("dogs"));
+    long before = version("dogs");
+
+    execute("UPDATE animals SET name = 'max'"); // updates the row in dogs
+
+    long afterUpdate = version("dogs");
+    assertThat(afterUpdate).isGreaterThan(before);
+    execute("DELETE FROM animals");
+    assertThat(version("dogs")).isGreaterThan(afterUpdate);
+    tracking.remove(only("dogs"));
+    assertThat(tracking.status()).isEmpty();
+    assertThat(dbsnapObjects()).isEmpty();
+  }
+
+  @Test
+  void a_table_attached_to_a_parent_after_install_has_no_version_until_installed_again()
+      throws Exception {
+    execute(
+        "CREATE TABLE events (id bigint, day date) PARTITION BY RANGE (day)",
+        "CREATE TABLE later (id bigint, day date)",
+        "INSERT INTO later VALUES (1, '2026-02-01')");
+    tracking.install(only("later"));
+    execute("INSERT INTO later VALUES (2, '2026-02-02')");
+    long before = version("later");
+
+    execute(
+        "ALTER TABLE events ATTACH PARTITION later"
+            + " FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')");
+
+    assertThat(tracking.status())
+        .singleElement()
+        .satisfies(t -> assertThat(t.problem()).contains("events").contains("install"));
+    try (Connection c = PgTestServer.connect(db)) {
+      c.setAutoCommit(false);
+      beginRead(c);
+      assertThat(
+              ChangeTracking.version(
+                  c, source.kind(), source.dialect().introspect(c, only("events")).tables().get(0)))
+          .isEmpty();
+    }
+
+    tracking.install(only("events"));
+    long reinstalled = version("later");
+    assertThat(reinstalled).isGreaterThan(before);
+    execute("INSERT INTO events VALUES (3, '2026-03-03')");
+    assertThat(version("later")).isGreaterThan(reinstalled);
+
+    execute("ALTER TABLE events DETACH PARTITION later");
+    assertThat(tracking.status().get(0).problem()).contains("install");
+    tracking.install(only("later"));
+    assertThat(version("later")).isGreaterThan(reinstalled + 1);
   }
 
   private long changeRows() throws SQLException {
