@@ -8,6 +8,7 @@ import dev.dbsnap.export.ExportOptions;
 import dev.dbsnap.export.Exporter;
 import dev.dbsnap.export.Manifest;
 import dev.dbsnap.source.DatabaseSchema;
+import dev.dbsnap.source.DialectKind;
 import dev.dbsnap.source.SchemaOptions;
 import dev.dbsnap.source.Source;
 import dev.dbsnap.source.SourceException;
@@ -87,6 +88,12 @@ public final class SnapshotCache implements AutoCloseable {
   private final Map<String, CompletableFuture<Snapshot>> inFlight = new ConcurrentHashMap<>();
   private final Map<String, TableSchema> described = new ConcurrentHashMap<>();
   private final Prober prober = new Prober();
+
+  /** How often a build may fold its source's change log: {@link #foldChangeLog}. */
+  static final Duration FOLD_EVERY = Duration.ofSeconds(10);
+
+  /** Per source URL: {@link System#nanoTime} of the last fold. */
+  private final Map<String, Long> lastFold = new ConcurrentHashMap<>();
 
   private SnapshotCache(Builder b) {
     this.store = Objects.requireNonNull(b.store, "store");
@@ -561,6 +568,35 @@ public final class SnapshotCache implements AutoCloseable {
   }
 
   /**
+   * After a build of a tracked PostgreSQL table, at most once per {@link #FOLD_EVERY} and source:
+   * folds the source's change log, which grows by a row per writing statement and which every probe
+   * of a tracked table sums. Builds follow changes, so a source that is written to gets folded
+   * while it is, without a job of the user's. The waiters have their snapshot already; only the
+   * builder's own caller waits for the fold. Maintenance only: a fold that fails (a login without
+   * EXECUTE on {@code dbsnap.fold()}, say) changes no version and is tried again later.
+   */
+  private void foldChangeLog(Source source, Snapshot built) {
+    if (source.kind() != DialectKind.POSTGRESQL || built.version() == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    boolean[] due = {false};
+    lastFold.compute(
+        source.url(),
+        (url, last) -> {
+          due[0] = last == null || now - last >= FOLD_EVERY.toNanos();
+          return due[0] ? now : last;
+        });
+    if (due[0]) {
+      try {
+        ChangeTracking.of(source).fold();
+      } catch (RuntimeException e) {
+        // tried again after the next build, FOLD_EVERY from now
+      }
+    }
+  }
+
+  /**
    * Runs a claimed build, with a heartbeat on its lease and a checkpoint after every part, and
    * registers it. Empty when it must be asked again (purged meanwhile, or the lease was lost).
    */
@@ -662,6 +698,7 @@ public final class SnapshotCache implements AutoCloseable {
               events.evicted();
             }
           }
+          foldChangeLog(source, s);
           return Optional.of(s);
         }
         case PURGED -> {

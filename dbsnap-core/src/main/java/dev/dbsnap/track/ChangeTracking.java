@@ -86,6 +86,15 @@ public final class ChangeTracking {
    * per table), which needs no right beyond EXECUTE on {@code dbsnap.fold()}.
    */
   public List<TrackedTable> status() {
+    fold();
+    return inTransaction("reading change tracking in", c -> tracker().status(c));
+  }
+
+  /**
+   * PostgreSQL: folds the change log into one row per table, which keeps reading a version short on
+   * a busy table; needs no right beyond EXECUTE on {@code dbsnap.fold()}. SQLite: nothing to do.
+   */
+  public void fold() {
     if (source.kind() == DialectKind.POSTGRESQL) {
       inTransaction(
           "folding the change log of",
@@ -94,7 +103,6 @@ public final class ChangeTracking {
             return null;
           });
     }
-    return inTransaction("reading change tracking in", c -> tracker().status(c));
   }
 
   /**

@@ -121,6 +121,40 @@ class SnapshotProbeTest {
   }
 
   @Test
+  void a_build_folds_the_change_log_that_every_probe_sums() throws Exception {
+    String db = pgDatabase(true);
+    Source source = pgSource(db);
+    SnapshotCache cache = cache(pgCounting(PgTestServer.createDatabase()));
+    for (int i = 0; i < 40; i++) {
+      pgRun(db, "UPDATE items SET note = 'changed " + i + "' WHERE id = " + (i + 1));
+    }
+    assertThat(logRows(db)).isEqualTo(40);
+
+    Snapshot built = cache.get("app", source, "items", SnapshotOptions.csv());
+
+    assertThat(built.outcome()).isEqualTo(Snapshot.Outcome.BUILT);
+    assertThat(logRows(db)).isEqualTo(1);
+    assertThat(cache.get("app", source, "items", SnapshotOptions.csv()))
+        .satisfies(s -> assertThat(s.outcome()).isEqualTo(Snapshot.Outcome.HIT))
+        .satisfies(s -> assertThat(s.version()).isEqualTo(built.version()));
+    // at most once per FOLD_EVERY: the next build leaves the log as it is
+    pgRun(db, "UPDATE items SET note = 'again' WHERE id = 1");
+    pgRun(db, "UPDATE items SET note = 'and again' WHERE id = 2");
+    assertThat(cache.get("app", source, "items", SnapshotOptions.csv()).outcome())
+        .isEqualTo(Snapshot.Outcome.BUILT);
+    assertThat(logRows(db)).isEqualTo(3);
+  }
+
+  static long logRows(String db) throws Exception {
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM dbsnap.changes")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
   void concurrent_requests_share_probes_yet_each_sees_what_was_committed_before_it()
       throws Exception {
     String db = pgDatabase(true);
