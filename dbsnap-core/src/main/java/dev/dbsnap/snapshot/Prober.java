@@ -71,8 +71,9 @@ final class Prober {
 
   /** The version as SqliteTracker reads it: the table's counter row. */
   private static final String SQLITE_TRACKED =
-      "SELECT (SELECT version FROM dbsnap_versions WHERE tbl = ?), x.name, x.type, x.hidden"
-          + " FROM pragma_table_xinfo(?) x ORDER BY x.cid";
+      "SELECT "
+          + ChangeTracking.sqliteVersionSql()
+          + ", x.name, x.type, x.hidden FROM pragma_table_xinfo(?) x ORDER BY x.cid";
 
   private static final String SQLITE_UNTRACKED =
       "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table'"

@@ -127,6 +127,14 @@ public final class ChangeTracking {
     return PostgresTracker.version(relationOid);
   }
 
+  /**
+   * SQLite: a scalar subquery with one parameter, the table's name, giving its version as {@link
+   * #version} reads it (null when untracked). Needs {@code dbsnap_versions}.
+   */
+  public static String sqliteVersionSql() {
+    return SqliteTracker.VERSION;
+  }
+
   /** PostgreSQL: a query of one boolean, whether this dbsnap's change tracking is installed. */
   public static final String POSTGRES_INSTALLED = PostgresTracker.CURRENT_INSTALL;
 

@@ -55,10 +55,12 @@ final class PostgresTracker implements Tracker {
   @Override
   public void install(Connection c, List<TableSchema> tables) throws SQLException {
     createSchema(c);
+    prune(c);
     for (TableSchema t : tables) {
       long oid = oid(c, t);
-      // A table whose ancestors changed since it was installed gets them recorded anew and a base
-      // above every version it had: the log rows its version counts change with them.
+      // A table that has no version now (its ancestors changed, or a trigger it needs went
+      // missing or was disabled, so changes may have gone unlogged) gets its ancestors recorded
+      // anew and a base above every version it had.
       try (PreparedStatement ps =
           c.prepareStatement(
               "INSERT INTO dbsnap.tracked AS t (tbl, name, base, ancestors) VALUES (?::oid, ?,"
@@ -69,18 +71,64 @@ final class PostgresTracker implements Tracker {
                   + " base = GREATEST(excluded.base, t.base + 1 + coalesce(("
                   + "   SELECT pg_catalog.sum(c.weight) FROM dbsnap.changes c"
                   + "   WHERE c.tbl = ANY (t.tbl || t.ancestors)), 0)::bigint)"
-                  + " WHERE t.ancestors IS DISTINCT FROM excluded.ancestors")) {
+                  + " WHERE "
+                  + version("t.tbl")
+                  + " IS NULL")) {
         ps.setLong(1, oid);
         ps.setString(2, t.displayName());
         ps.setLong(3, oid);
         ps.executeUpdate();
       }
     }
-    // the trigger on every tracked table and on each of their ancestors
+    // the trigger, firing always, on every tracked table and on each of their ancestors
     for (long relation : relationsNeedingTheTrigger(c)) {
-      if (!hasTrigger(c, relation, TRIGGER)) {
+      Character enabled = triggerEnabled(c, relation);
+      if (enabled == null) {
         createTrigger(c, name(c, relation));
+      } else if (enabled != 'A') {
+        try (Statement st = c.createStatement()) {
+          st.execute("ALTER TABLE " + name(c, relation) + " ENABLE ALWAYS TRIGGER " + TRIGGER);
+        }
       }
+    }
+    prune(c);
+  }
+
+  /**
+   * Forgets tables dropped since they were installed, and drops the trigger and the log rows of
+   * every relation that is neither tracked nor an ancestor of a tracked table any more (an ancestor
+   * may serve several tracked tables).
+   */
+  private static void prune(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute(
+          "DELETE FROM dbsnap.tracked t"
+              + " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = t.tbl)");
+    }
+    List<Long> needed = relationsNeedingTheTrigger(c);
+    List<String> unneeded = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT tgrelid::regclass::text FROM pg_catalog.pg_trigger"
+                + " WHERE tgname = ? AND tgfoid = 'dbsnap.changed()'::pg_catalog.regprocedure"
+                + " AND tgrelid <> ALL (?::oid[])")) {
+      ps.setString(1, TRIGGER);
+      ps.setArray(2, c.createArrayOf("bigint", needed.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          unneeded.add(rs.getString(1));
+        }
+      }
+    }
+    try (Statement st = c.createStatement()) {
+      for (String relation : unneeded) {
+        st.execute("DROP TRIGGER " + TRIGGER + " ON " + relation);
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM dbsnap.changes WHERE tbl <> ALL (?::oid[])")) {
+      ps.setArray(1, c.createArrayOf("bigint", needed.toArray()));
+      ps.executeUpdate();
     }
   }
 
@@ -162,6 +210,7 @@ final class PostgresTracker implements Tracker {
               + " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
               + table
               + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed()");
+      st.execute("ALTER TABLE " + table + " ENABLE ALWAYS TRIGGER " + TRIGGER);
     }
   }
 
@@ -190,7 +239,7 @@ final class PostgresTracker implements Tracker {
           st.execute("DROP TRIGGER IF EXISTS " + trigger + " ON " + names.get(i));
         }
       }
-      if (!hasTrigger(c, oids.get(i), TRIGGER)) {
+      if (triggerEnabled(c, oids.get(i)) == null) {
         createTrigger(c, names.get(i));
       }
     }
@@ -220,33 +269,7 @@ final class PostgresTracker implements Tracker {
         ps.executeUpdate();
       }
     }
-    // the trigger and the log rows of every relation that is neither tracked nor an ancestor of
-    // a tracked table any more (an ancestor may serve several tracked tables)
-    List<Long> needed = relationsNeedingTheTrigger(c);
-    List<String> unneeded = new ArrayList<>();
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT tgrelid::regclass::text FROM pg_catalog.pg_trigger"
-                + " WHERE tgname = ? AND tgfoid = 'dbsnap.changed()'::pg_catalog.regprocedure"
-                + " AND tgrelid <> ALL (?::oid[])")) {
-      ps.setString(1, TRIGGER);
-      ps.setArray(2, c.createArrayOf("bigint", needed.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          unneeded.add(rs.getString(1));
-        }
-      }
-    }
-    try (Statement st = c.createStatement()) {
-      for (String relation : unneeded) {
-        st.execute("DROP TRIGGER " + TRIGGER + " ON " + relation);
-      }
-    }
-    try (PreparedStatement ps =
-        c.prepareStatement("DELETE FROM dbsnap.changes WHERE tbl <> ALL (?::oid[])")) {
-      ps.setArray(1, c.createArrayOf("bigint", needed.toArray()));
-      ps.executeUpdate();
-    }
+    prune(c);
     boolean empty;
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM dbsnap.tracked)")) {
@@ -289,10 +312,16 @@ final class PostgresTracker implements Tracker {
       }
       return result;
     }
+    // the current name (a table may have been renamed); dropped tables were pruned or are hidden
+    String shown =
+        "(CASE WHEN n.nspname = 'public' THEN r.relname::text"
+            + " ELSE n.nspname || '.' || r.relname END)";
     try (Statement st = c.createStatement();
         ResultSet rs =
             st.executeQuery(
-                "SELECT t.name, "
+                "SELECT "
+                    + shown
+                    + ", "
                     + version("t.tbl")
                     + ", ARRAY(SELECT pg_catalog.unnest("
                     + ancestors("t.tbl")
@@ -300,7 +329,13 @@ final class PostgresTracker implements Tracker {
                     + " ARRAY(SELECT pg_catalog.unnest(t.ancestors)::regclass::text EXCEPT"
                     + " SELECT pg_catalog.unnest("
                     + ancestors("t.tbl")
-                    + ")::regclass::text) FROM dbsnap.tracked t ORDER BY t.name COLLATE \"C\"")) {
+                    + ")::regclass::text), "
+                    + untriggered("t")
+                    + "::text[] FROM dbsnap.tracked t JOIN pg_catalog.pg_class r ON r.oid = t.tbl"
+                    + " JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
+                    + " ORDER BY "
+                    + shown
+                    + " COLLATE \"C\"")) {
       while (rs.next()) {
         long version = rs.getLong(2);
         result.add(
@@ -308,8 +343,10 @@ final class PostgresTracker implements Tracker {
                 ? new TrackedTable(
                     rs.getString(1),
                     0,
-                    ancestorsChanged(
-                        (String[]) rs.getArray(3).getArray(), (String[]) rs.getArray(4).getArray()))
+                    noVersion(
+                        (String[]) rs.getArray(3).getArray(),
+                        (String[]) rs.getArray(4).getArray(),
+                        (String[]) rs.getArray(5).getArray()))
                 : new TrackedTable(rs.getString(1), version));
       }
     }
@@ -340,18 +377,29 @@ final class PostgresTracker implements Tracker {
     }
   }
 
-  /** Why a tracked table has no version: parents it gained or lost since it was installed. */
-  private static String ancestorsChanged(String[] gained, String[] lost) {
-    StringBuilder why = new StringBuilder("no version: ");
+  /**
+   * Why a tracked table has no version: parents it gained or lost since it was installed, or
+   * relations whose trigger is missing or disabled.
+   */
+  private static String noVersion(String[] gained, String[] lost, String[] untriggered) {
+    List<String> why = new ArrayList<>();
     if (gained.length > 0) {
-      why.append("it became a child or partition of ").append(String.join(", ", gained));
+      why.add("it became a child or partition of " + String.join(", ", gained));
     }
     if (lost.length > 0) {
-      why.append(gained.length > 0 ? " and " : "")
-          .append("it is no longer a child or partition of ")
-          .append(String.join(", ", lost));
+      why.add("it is no longer a child or partition of " + String.join(", ", lost));
     }
-    return why.append(" since tracking was installed; run dbsnap track install again").toString();
+    if (untriggered.length > 0) {
+      why.add(
+          "the trigger "
+              + TRIGGER
+              + " on "
+              + String.join(", ", untriggered)
+              + " was dropped or disabled, so changes may have gone unlogged");
+    }
+    return "no version: "
+        + String.join(" and ", why)
+        + " since tracking was installed; run dbsnap track install again";
   }
 
   @Override
@@ -388,7 +436,28 @@ final class PostgresTracker implements Tracker {
         + oid
         + " AND dbsnap_t.ancestors = "
         + ancestors(oid)
-        + ")";
+        + " AND pg_catalog.cardinality("
+        + untriggered("dbsnap_t")
+        + ") = 0)";
+  }
+
+  /**
+   * The relations among a tracked row's table and ancestors ({@code row} is the alias of {@code
+   * dbsnap.tracked}) whose {@code dbsnap_change} trigger is missing or does not fire always, as an
+   * SQL expression of type regclass[]: a dropped trigger, {@code ALTER TABLE … DISABLE TRIGGER}, or
+   * a table dropped and its oid taken by another. Its changes would go unlogged, so it has no
+   * version. The trigger is enabled ALWAYS so that it fires under {@code session_replication_role =
+   * replica} too, as logical replication's apply worker and {@code pg_restore} write.
+   */
+  static String untriggered(String row) {
+    return "ARRAY(SELECT dbsnap_r.oid::pg_catalog.regclass FROM pg_catalog.unnest("
+        + row
+        + ".tbl || "
+        + row
+        + ".ancestors) dbsnap_r(oid) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger dbsnap_g"
+        + " WHERE dbsnap_g.tgrelid = dbsnap_r.oid AND dbsnap_g.tgname = '"
+        + TRIGGER
+        + "' AND dbsnap_g.tgenabled = 'A'))";
   }
 
   /**
@@ -435,14 +504,15 @@ final class PostgresTracker implements Tracker {
     }
   }
 
-  private static boolean hasTrigger(Connection c, long oid, String name) throws SQLException {
+  /** The {@code tgenabled} of the relation's {@code dbsnap_change} trigger; null when missing. */
+  private static Character triggerEnabled(Connection c, long oid) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = ?::oid AND tgname = ?")) {
+            "SELECT tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = ?::oid AND tgname = ?")) {
       ps.setLong(1, oid);
-      ps.setString(2, name);
+      ps.setString(2, TRIGGER);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
+        return rs.next() ? rs.getString(1).charAt(0) : null;
       }
     }
   }

@@ -15,12 +15,30 @@ import java.util.OptionalLong;
  * dbsnap_versions} for every row inserted, updated or deleted. SQLite has one writer at a time, so
  * a counter row costs no concurrency, and it commits or rolls back with the data. A version starts
  * at the install time in microseconds, so a reinstall never reuses one.
+ *
+ * <p>A table has a version only while its three triggers exist: dropping a table drops its triggers
+ * but not its counter row, and a table created again under the name would otherwise keep a version
+ * while its rows change. Installing again starts such a table above every version it had.
  */
 final class SqliteTracker implements Tracker {
   static final String TABLE = "dbsnap_versions";
   private static final String[][] TRIGGERS = {
     {"insert", "INSERT"}, {"update", "UPDATE"}, {"delete", "DELETE"}
   };
+
+  /**
+   * The version of the table whose name is the statement's one parameter, as a scalar subquery: its
+   * counter, or null when it is not tracked or a trigger of its is missing.
+   */
+  static final String VERSION =
+      "(SELECT v.version FROM "
+          + TABLE
+          + " v WHERE v.tbl = ? AND (SELECT count(*) FROM sqlite_master m"
+          + " WHERE m.type = 'trigger' AND m.tbl_name = v.tbl AND m.name IN ('dbsnap_' || v.tbl"
+          + " || '_insert', 'dbsnap_' || v.tbl || '_update', 'dbsnap_' || v.tbl || '_delete')) = 3)";
+
+  private static final String NOW_MICROS =
+      "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)";
 
   @Override
   public void install(Connection c, List<TableSchema> tables) throws SQLException {
@@ -30,12 +48,29 @@ final class SqliteTracker implements Tracker {
               + TABLE
               + " (tbl TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID");
     }
+    prune(c);
     for (TableSchema t : tables) {
+      // a counter row without its triggers: changes went unseen, so start above every version
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE "
+                  + TABLE
+                  + " SET version = max(version + 1, "
+                  + NOW_MICROS
+                  + ") WHERE tbl = ? AND "
+                  + VERSION
+                  + " IS NULL")) {
+        ps.setString(1, t.name());
+        ps.setString(2, t.name());
+        ps.executeUpdate();
+      }
       try (PreparedStatement ps =
           c.prepareStatement(
               "INSERT OR IGNORE INTO "
                   + TABLE
-                  + " (tbl, version) VALUES (?, CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))")) {
+                  + " (tbl, version) VALUES (?, "
+                  + NOW_MICROS
+                  + ")")) {
         ps.setString(1, t.name());
         ps.executeUpdate();
       }
@@ -58,11 +93,25 @@ final class SqliteTracker implements Tracker {
     }
   }
 
+  /** Forgets the counter rows of tables that no longer exist. */
+  private static void prune(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute(
+          "DELETE FROM "
+              + TABLE
+              + " WHERE NOT EXISTS (SELECT 1 FROM sqlite_master m"
+              + " WHERE m.type = 'table' AND m.name = "
+              + TABLE
+              + ".tbl)");
+    }
+  }
+
   @Override
   public void remove(Connection c, List<TableSchema> tables) throws SQLException {
     if (!installed(c)) {
       return;
     }
+    prune(c);
     for (TableSchema t : tables) {
       try (Statement st = c.createStatement()) {
         for (String[] trigger : TRIGGERS) {
@@ -113,10 +162,36 @@ final class SqliteTracker implements Tracker {
     if (!installed(c)) {
       return result;
     }
+    List<String> names = new ArrayList<>();
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT tbl, version FROM " + TABLE + " ORDER BY tbl")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT tbl FROM "
+                    + TABLE
+                    + " WHERE EXISTS (SELECT 1 FROM sqlite_master m WHERE m.type = 'table'"
+                    + " AND m.name = "
+                    + TABLE
+                    + ".tbl) ORDER BY tbl")) {
       while (rs.next()) {
-        result.add(new TrackedTable(rs.getString(1), rs.getLong(2)));
+        names.add(rs.getString(1));
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION)) {
+      for (String name : names) {
+        ps.setString(1, name);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          long version = rs.getLong(1);
+          result.add(
+              rs.wasNull()
+                  ? new TrackedTable(
+                      name,
+                      0,
+                      "no version: its dbsnap triggers are gone (the table was dropped and created"
+                          + " again, or they were dropped) since tracking was installed;"
+                          + " run dbsnap track install again")
+                  : new TrackedTable(name, version));
+        }
       }
     }
     return result;
@@ -127,11 +202,12 @@ final class SqliteTracker implements Tracker {
     if (!installed(c)) {
       return OptionalLong.empty();
     }
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT version FROM " + TABLE + " WHERE tbl = ?")) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION)) {
       ps.setString(1, table.name());
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+        rs.next();
+        long version = rs.getLong(1);
+        return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(version);
       }
     }
   }

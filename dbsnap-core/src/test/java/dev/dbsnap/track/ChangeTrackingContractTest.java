@@ -150,6 +150,33 @@ abstract class ChangeTrackingContractTest {
   }
 
   @Test
+  void a_table_dropped_and_created_again_has_no_version_until_installed_again() throws Exception {
+    tracking.install(only("items"));
+    execute("INSERT INTO items (id, name) VALUES (100, 'a')");
+    long before = version("items");
+
+    execute(
+        "DROP TABLE items",
+        "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
+        "INSERT INTO items (id, name) VALUES (1, 'another table')");
+
+    try (Connection c = source.connect()) {
+      beginRead(c);
+      assertThat(versionIn(c, "items")).isEmpty();
+    }
+    assertThat(tracking.status())
+        .allSatisfy(t -> assertThat(t.problem() != null || !t.table().equals("items")).isTrue());
+
+    tracking.install(only("items"));
+
+    long reinstalled = version("items");
+    assertThat(reinstalled).isGreaterThan(before);
+    execute("INSERT INTO items (id, name) VALUES (2, 'tracked again')");
+    assertThat(version("items")).isGreaterThan(reinstalled);
+    assertThat(tracking.status()).extracting(TrackedTable::table).containsExactly("items");
+  }
+
+  @Test
   void the_version_read_with_the_rows_names_exactly_those_rows() throws Exception {
     tracking.install(only("items"));
     Map<Long, String> contentsByVersion = new HashMap<>();

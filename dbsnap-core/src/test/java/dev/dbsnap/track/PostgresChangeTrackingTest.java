@@ -293,6 +293,46 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
     assertThat(version("later")).isGreaterThan(reinstalled + 1);
   }
 
+  @Test
+  void a_disabled_trigger_leaves_the_table_without_a_version_until_installed_again()
+      throws Exception {
+    tracking.install(only("items"));
+    long before = version("items");
+
+    execute(
+        "ALTER TABLE items DISABLE TRIGGER ALL",
+        "INSERT INTO items (id, name) VALUES (100, 'not logged')");
+
+    assertThat(tracking.status())
+        .singleElement()
+        .satisfies(t -> assertThat(t.problem()).contains("dbsnap_change", "disabled"));
+    try (Connection c = PgTestServer.connect(db)) {
+      c.setAutoCommit(false);
+      beginRead(c);
+      assertThat(versionIn(c, "items")).isEmpty();
+    }
+
+    tracking.install(only("items"));
+
+    long reinstalled = version("items");
+    assertThat(reinstalled).isGreaterThan(before);
+    execute("INSERT INTO items (id, name) VALUES (101, 'logged')");
+    assertThat(version("items")).isGreaterThan(reinstalled);
+  }
+
+  @Test
+  void rows_applied_as_a_replica_still_give_a_new_version() throws Exception {
+    tracking.install(only("items"));
+    long before = version("items");
+
+    // how logical replication's apply worker and pg_restore write: ordinary triggers stay quiet
+    execute(
+        "SET session_replication_role = replica",
+        "INSERT INTO items (id, name) VALUES (100, 'replicated')");
+
+    assertThat(version("items")).isGreaterThan(before);
+  }
+
   private long changeRows() throws SQLException {
     try (Connection c = PgTestServer.connect(db);
         Statement st = c.createStatement();
