@@ -177,6 +177,39 @@ abstract class ChangeTrackingContractTest {
   }
 
   @Test
+  void rows_changed_by_a_foreign_key_cascade_give_a_new_version() throws Exception {
+    execute(
+        "CREATE TABLE parents (id bigint PRIMARY KEY)",
+        "CREATE TABLE children (id bigint PRIMARY KEY, parent bigint REFERENCES parents (id)"
+            + " ON DELETE CASCADE ON UPDATE CASCADE)",
+        "INSERT INTO parents VALUES (1), (2)",
+        "INSERT INTO children VALUES (10, 1), (20, 2)");
+    tracking.install(only("children"));
+    long before = version("children");
+
+    executeWithForeignKeys("UPDATE parents SET id = 3 WHERE id = 1");
+    long updated = version("children");
+    executeWithForeignKeys("DELETE FROM parents WHERE id = 2");
+
+    assertThat(updated).isGreaterThan(before);
+    assertThat(version("children")).isGreaterThan(updated);
+  }
+
+  /** Runs statements with foreign keys enforced (SQLite enforces them per connection). */
+  void executeWithForeignKeys(String... sql) throws SQLException {
+    try (Connection c = source.connectForWriting();
+        Statement st = c.createStatement()) {
+      st.execute(
+          source.kind() == dev.dbsnap.source.DialectKind.SQLITE
+              ? "PRAGMA foreign_keys = ON"
+              : "SELECT 1");
+      for (String s : sql) {
+        st.execute(s);
+      }
+    }
+  }
+
+  @Test
   void the_version_read_with_the_rows_names_exactly_those_rows() throws Exception {
     tracking.install(only("items"));
     Map<Long, String> contentsByVersion = new HashMap<>();
