@@ -124,19 +124,15 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
     tracking.install(only("items"));
     long before = version("items");
 
-    try (Connection c = PgTestServer.connect(db);
-        Statement st = c.createStatement()) {
-      c.setAutoCommit(false);
-      st.execute("SELECT count(*) FROM items");
-      st.execute("UPDATE items SET name = 'nothing' WHERE id = -1");
-      st.execute("DELETE FROM items WHERE id < 0");
-      st.execute("INSERT INTO items SELECT id, name FROM items WHERE false");
-      c.commit();
-      assertThat(changeRows()).isZero();
-      st.execute("INSERT INTO items (id, name) VALUES (100, 'x')");
-      st.execute("UPDATE items SET name = 'y' WHERE id = 100");
-      c.commit();
-    }
+    inOneTransaction(
+        "SELECT count(*) FROM items",
+        "UPDATE items SET name = 'nothing' WHERE id = -1",
+        "DELETE FROM items WHERE id < 0",
+        "INSERT INTO items SELECT id, name FROM items WHERE false");
+    assertThat(changeRows()).isZero();
+    inOneTransaction(
+        "INSERT INTO items (id, name) VALUES (100, 'x')",
+        "UPDATE items SET name = 'y' WHERE id = 100");
 
     assertThat(version("items")).isEqualTo(before + 2);
   }
@@ -147,16 +143,12 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
     tracking.install(only("items"));
     long before = version("items");
 
-    try (Connection c = PgTestServer.connect(db);
-        Statement st = c.createStatement()) {
-      c.setAutoCommit(false);
-      st.execute("INSERT INTO other (id) VALUES (1)"); // the transaction has an id already
-      st.execute("SAVEPOINT s");
-      st.execute("INSERT INTO items (id, name) VALUES (100, 'rolled back')");
-      st.execute("ROLLBACK TO SAVEPOINT s");
-      st.execute("INSERT INTO items (id, name) VALUES (101, 'kept')");
-      c.commit();
-    }
+    inOneTransaction(
+        "INSERT INTO other (id) VALUES (1)", // the transaction has an id already
+        "SAVEPOINT s",
+        "INSERT INTO items (id, name) VALUES (100, 'rolled back')",
+        "ROLLBACK TO SAVEPOINT s",
+        "INSERT INTO items (id, name) VALUES (101, 'kept')");
 
     assertThat(version("items")).isEqualTo(before + 1);
     try (Connection c = PgTestServer.connect(db)) {
@@ -331,6 +323,17 @@ class PostgresChangeTrackingTest extends ChangeTrackingContractTest {
         "INSERT INTO items (id, name) VALUES (100, 'replicated')");
 
     assertThat(version("items")).isGreaterThan(before);
+  }
+
+  private void inOneTransaction(String... sql) throws SQLException {
+    try (Connection c = PgTestServer.connect(db);
+        Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      for (String s : sql) {
+        st.execute(s);
+      }
+      c.commit();
+    }
   }
 
   private long changeRows() throws SQLException {
