@@ -27,7 +27,7 @@ import java.util.OptionalLong;
  * autocommit {@code DELETE} that finds nothing leaves the version alone. A statement that changes
  * no row in a transaction that has written before logs a change all the same: a needless new
  * version, never a missed one. That check costs the trigger nothing; a transition table, which
- * would count the statement's rows, costs every statement a third more (see the README).
+ * would count the statement's rows, made the trigger half as costly again (see the README).
  *
  * <p>A statement on an inheritance parent or a partitioned table changes rows of its children, but
  * fires only the parent's statement triggers. So every ancestor of a tracked table (through {@code
