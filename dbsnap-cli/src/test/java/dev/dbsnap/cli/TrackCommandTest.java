@@ -107,6 +107,27 @@ class TrackCommandTest {
   }
 
   @Test
+  void status_names_a_table_that_lost_its_triggers_and_install_mends_it() throws SQLException {
+    Map<String, Long> before =
+        versions(ok(run("track", "install", "--source", sqlite, "--tables", "items")));
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + sqlite);
+        Statement st = c.createStatement()) {
+      st.execute("DROP TABLE items");
+      st.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)");
+    }
+
+    Result status = ok(run("track", "status", "--source", sqlite));
+
+    assertThat(status.out())
+        .containsPattern(
+            "(?m)^items  no version: its dbsnap triggers are gone .*track install again$");
+    assertThat(versions(status)).isEmpty();
+    Map<String, Long> mended =
+        versions(ok(run("track", "install", "--source", sqlite, "--tables", "items")));
+    assertThat(mended.get("items")).isGreaterThan(before.get("items"));
+  }
+
+  @Test
   void status_of_a_database_without_tracking_says_no_table_is_tracked() {
     Result status = ok(run("track", "status", "--source", sqlite));
 
