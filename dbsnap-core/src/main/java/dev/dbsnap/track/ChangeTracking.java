@@ -20,12 +20,15 @@ import java.util.OptionalLong;
  * tracked table a data version (DESIGN 9).
  *
  * <p>What a version promises: it is a 64-bit number that only grows; every committed change to the
- * table's rows gives a new version, and nothing else does; two reads that see the same version of a
- * table see the same rows. It is read in the reader's own transaction, with the rows ({@link
- * #version}). PostgreSQL keeps an insert-only change log written by statement-level triggers, so
- * writers of one table never wait for each other; SQLite, which has one writer at a time, keeps a
- * counter row per table bumped by row-level triggers. Schema changes are not versions: a reader
- * compares column shapes itself.
+ * table's rows gives a new version; two reads that see the same version of a table see the same
+ * rows. A rolled-back change gives none; on PostgreSQL a statement that changes nothing in a
+ * transaction that wrote before, or a statement through a parent table, may give a needless one. A
+ * table whose triggers are gone or disabled, or (PostgreSQL) whose parents changed since install,
+ * has no version until installed again. It is read in the reader's own transaction, with the rows
+ * ({@link #version}). PostgreSQL keeps an insert-only change log written by statement-level
+ * triggers, so writers of one table never wait for each other; SQLite, which has one writer at a
+ * time, keeps a counter row per table bumped by row-level triggers. Schema changes are not
+ * versions: a reader compares column shapes itself.
  *
  * <p>Immutable and thread-safe; each call opens its own connection and works in one transaction, so
  * a failed call changes nothing.
