@@ -80,18 +80,49 @@ final class PostgresTracker implements Tracker {
         ps.executeUpdate();
       }
     }
-    // the trigger, firing always, on every tracked table and on each of their ancestors
-    for (long relation : relationsNeedingTheTrigger(c)) {
-      Character enabled = triggerEnabled(c, relation);
-      if (enabled == null) {
-        createTrigger(c, name(c, relation));
-      } else if (enabled != 'A') {
-        try (Statement st = c.createStatement()) {
-          st.execute("ALTER TABLE " + name(c, relation) + " ENABLE ALWAYS TRIGGER " + TRIGGER);
+    ensureTriggers(c);
+    prune(c);
+  }
+
+  /**
+   * The trigger, enabled ALWAYS, on every tracked table and on each of their recorded ancestors:
+   * created where it is missing, enabled where it was disabled or enabled only for origin writes.
+   */
+  private static void ensureTriggers(Connection c) throws SQLException {
+    List<String> missing = new ArrayList<>();
+    List<String> notAlways = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT r.oid::pg_catalog.regclass::text, g.tgenabled"
+                + " FROM pg_catalog.unnest(?::oid[]) r(oid) LEFT JOIN pg_catalog.pg_trigger g"
+                + " ON g.tgrelid = r.oid AND g.tgname = ?")) {
+      ps.setArray(1, c.createArrayOf("bigint", relationsNeedingTheTrigger(c).toArray()));
+      ps.setString(2, TRIGGER);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String enabled = rs.getString(2);
+          if (enabled == null) {
+            missing.add(rs.getString(1));
+          } else if (!enabled.equals("A")) {
+            notAlways.add(rs.getString(1));
+          }
         }
       }
     }
-    prune(c);
+    try (Statement st = c.createStatement()) {
+      for (String table : missing) {
+        st.execute(
+            "CREATE TRIGGER "
+                + TRIGGER
+                + " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
+                + table
+                + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed()");
+        notAlways.add(table); // a new trigger fires for origin writes only
+      }
+      for (String table : notAlways) {
+        st.execute("ALTER TABLE " + table + " ENABLE ALWAYS TRIGGER " + TRIGGER);
+      }
+    }
   }
 
   /**
@@ -192,59 +223,33 @@ final class PostgresTracker implements Tracker {
     return oids;
   }
 
-  private static String name(Connection c, long oid) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT ?::oid::regclass::text")) {
-      ps.setLong(1, oid);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getString(1);
-      }
-    }
-  }
-
-  private static void createTrigger(Connection c, String table) throws SQLException {
-    try (Statement st = c.createStatement()) {
-      st.execute(
-          "CREATE TRIGGER "
-              + TRIGGER
-              + " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
-              + table
-              + " FOR EACH STATEMENT EXECUTE FUNCTION dbsnap.changed()");
-      st.execute("ALTER TABLE " + table + " ENABLE ALWAYS TRIGGER " + TRIGGER);
-    }
-  }
-
   /**
    * Replaces the four per-event triggers of an earlier install (with transition tables) by the one
    * trigger per table, on every tracked table, and drops their functions.
    */
   private static void upgradeEarlierInstall(Connection c) throws SQLException {
-    List<Long> oids = new ArrayList<>();
-    List<String> names = new ArrayList<>();
+    List<String> earlier = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT DISTINCT t.tgrelid, t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t"
+            "SELECT DISTINCT t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t"
                 + " JOIN dbsnap.tracked d ON d.tbl = t.tgrelid WHERE t.tgname = ANY (?)")) {
       ps.setArray(1, c.createArrayOf("text", EARLIER_TRIGGERS.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          oids.add(rs.getLong(1));
-          names.add(rs.getString(2));
+          earlier.add(rs.getString(1));
         }
-      }
-    }
-    for (int i = 0; i < oids.size(); i++) {
-      try (Statement st = c.createStatement()) {
-        for (String trigger : EARLIER_TRIGGERS) {
-          st.execute("DROP TRIGGER IF EXISTS " + trigger + " ON " + names.get(i));
-        }
-      }
-      if (triggerEnabled(c, oids.get(i)) == null) {
-        createTrigger(c, names.get(i));
       }
     }
     try (Statement st = c.createStatement()) {
+      for (String table : earlier) {
+        for (String trigger : EARLIER_TRIGGERS) {
+          st.execute("DROP TRIGGER IF EXISTS " + trigger + " ON " + table);
+        }
+      }
       st.execute("DROP FUNCTION IF EXISTS dbsnap.changed_rows(), dbsnap.truncated()");
+    }
+    if (!earlier.isEmpty()) {
+      ensureTriggers(c); // the tables that stay tracked when remove is what brought us here
     }
   }
 
@@ -500,19 +505,6 @@ final class PostgresTracker implements Tracker {
           throw new SQLException("relation " + qualified(t) + " does not exist", "42P01");
         }
         return rs.getLong(1);
-      }
-    }
-  }
-
-  /** The {@code tgenabled} of the relation's {@code dbsnap_change} trigger; null when missing. */
-  private static Character triggerEnabled(Connection c, long oid) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = ?::oid AND tgname = ?")) {
-      ps.setLong(1, oid);
-      ps.setString(2, TRIGGER);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getString(1).charAt(0) : null;
       }
     }
   }

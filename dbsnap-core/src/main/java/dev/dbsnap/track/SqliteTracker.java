@@ -27,15 +27,21 @@ final class SqliteTracker implements Tracker {
   };
 
   /**
-   * The version of the table whose name is the statement's one parameter, as a scalar subquery: its
+   * The version of the table named by the SQL expression {@code name}, as a scalar subquery: its
    * counter, or null when it is not tracked or a trigger of its is missing.
    */
-  static final String VERSION =
-      "(SELECT v.version FROM "
-          + TABLE
-          + " v WHERE v.tbl = ? AND (SELECT count(*) FROM sqlite_master m"
-          + " WHERE m.type = 'trigger' AND m.tbl_name = v.tbl AND m.name IN ('dbsnap_' || v.tbl"
-          + " || '_insert', 'dbsnap_' || v.tbl || '_update', 'dbsnap_' || v.tbl || '_delete')) = 3)";
+  static String version(String name) {
+    return "(SELECT v.version FROM "
+        + TABLE
+        + " v WHERE v.tbl = "
+        + name
+        + " AND (SELECT count(*) FROM sqlite_master m"
+        + " WHERE m.type = 'trigger' AND m.tbl_name = v.tbl AND m.name IN ('dbsnap_' || v.tbl"
+        + " || '_insert', 'dbsnap_' || v.tbl || '_update', 'dbsnap_' || v.tbl || '_delete')) = 3)";
+  }
+
+  /** {@link #version} of the table named by the statement's one parameter. */
+  static final String VERSION = version("?");
 
   private static final String NOW_MICROS =
       "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)";
@@ -58,10 +64,9 @@ final class SqliteTracker implements Tracker {
                   + " SET version = max(version + 1, "
                   + NOW_MICROS
                   + ") WHERE tbl = ? AND "
-                  + VERSION
+                  + version(TABLE + ".tbl")
                   + " IS NULL")) {
         ps.setString(1, t.name());
-        ps.setString(2, t.name());
         ps.executeUpdate();
       }
       try (PreparedStatement ps =
@@ -162,36 +167,26 @@ final class SqliteTracker implements Tracker {
     if (!installed(c)) {
       return result;
     }
-    List<String> names = new ArrayList<>();
     try (Statement st = c.createStatement();
         ResultSet rs =
             st.executeQuery(
-                "SELECT tbl FROM "
+                "SELECT d.tbl, "
+                    + version("d.tbl")
+                    + " FROM "
                     + TABLE
-                    + " WHERE EXISTS (SELECT 1 FROM sqlite_master m WHERE m.type = 'table'"
-                    + " AND m.name = "
-                    + TABLE
-                    + ".tbl) ORDER BY tbl")) {
+                    + " d WHERE EXISTS (SELECT 1 FROM sqlite_master m WHERE m.type = 'table'"
+                    + " AND m.name = d.tbl) ORDER BY d.tbl")) {
       while (rs.next()) {
-        names.add(rs.getString(1));
-      }
-    }
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + VERSION)) {
-      for (String name : names) {
-        ps.setString(1, name);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          long version = rs.getLong(1);
-          result.add(
-              rs.wasNull()
-                  ? new TrackedTable(
-                      name,
-                      0,
-                      "no version: its dbsnap triggers are gone (the table was dropped and created"
-                          + " again, or they were dropped) since tracking was installed;"
-                          + " run dbsnap track install again")
-                  : new TrackedTable(name, version));
-        }
+        long version = rs.getLong(2);
+        result.add(
+            rs.wasNull()
+                ? new TrackedTable(
+                    rs.getString(1),
+                    0,
+                    "no version: its dbsnap triggers are gone (the table was dropped and created"
+                        + " again, or they were dropped) since tracking was installed;"
+                        + " run dbsnap track install again")
+                : new TrackedTable(rs.getString(1), version));
       }
     }
     return result;
